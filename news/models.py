@@ -1,0 +1,402 @@
+"""The press service's content: releases, their authors, sources and categories."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
+from imagekit.models import ImageSpecField
+from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
+from simple_history.models import HistoricalRecords
+
+from news.sanitize import sanitize_html
+from news.slugs import unique_slug
+
+LANGUAGES = ("ru", "en")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Category(models.Model):
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name_ru"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name_ru
+
+    def name(self, language: str) -> str:
+        return (self.name_en if language == "en" else "") or self.name_ru
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name_en or self.name_ru, Category, instance=self)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self, language: str = "ru") -> str:
+        with override(language):
+            return reverse("news:category", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    """A person or a body that signs releases ("Пресс-служба Исполнительного комитета СНГ")."""
+
+    name_ru = models.CharField(_("name (Russian)"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=300, blank=True)
+    position_ru = models.CharField(_("position (Russian)"), max_length=300, blank=True)
+    position_en = models.CharField(_("position (English)"), max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profiles",
+    )
+
+    class Meta:
+        ordering = ["name_ru"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name_ru or self.name_en
+
+    def name(self, language: str) -> str:
+        return (self.name_en if language == "en" else self.name_ru) or self.name_ru or self.name_en
+
+    def position(self, language: str) -> str:
+        return self.position_en if language == "en" else self.position_ru
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def drafts(self) -> ReleaseQuerySet:
+        return self.filter(status=Status.DRAFT)
+
+    def in_review(self) -> ReleaseQuerySet:
+        return self.filter(status=Status.REVIEW)
+
+    def withdrawn(self) -> ReleaseQuerySet:
+        return self.filter(status=Status.WITHDRAWN)
+
+    def published(
+        self, language: str = "ru", *, now: datetime.datetime | None = None
+    ) -> ReleaseQuerySet:
+        """The one public rule: published, public date reached, and that language complete."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        return self.filter(
+            status=Status.PUBLISHED,
+            published_at__lte=now or timezone.now(),
+            **{f"{language}_complete": True},
+        )
+
+    def for_listing(self) -> ReleaseQuerySet:
+        """What a public list needs in one query plus prefetches, without the heavy bodies."""
+        return (
+            self.defer("body_ru", "body_en")
+            .prefetch_related("categories")
+            .order_by("-published_at", "-id")
+        )
+
+
+
+class Release(models.Model):
+    title_ru = models.CharField(_("title (Russian)"), max_length=500)
+    title_en = models.CharField(_("title (English)"), max_length=500, blank=True)
+    lead_ru = models.TextField(_("lead (Russian)"), blank=True)
+    lead_en = models.TextField(_("lead (English)"), blank=True)
+    body_ru = models.TextField(_("body (Russian)"), blank=True)
+    body_en = models.TextField(_("body (English)"), blank=True)
+    ru_complete = models.GeneratedField(
+        expression=models.ExpressionWrapper(
+            Q(title_ru__gt="") & Q(body_ru__gt=""), output_field=models.BooleanField()
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("Russian version complete"),
+    )
+    en_complete = models.GeneratedField(
+        expression=models.ExpressionWrapper(
+            Q(title_en__gt="") & Q(body_en__gt=""), output_field=models.BooleanField()
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("English version complete"),
+    )
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    published_at = models.DateTimeField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        help_text=_("The public date. A future date schedules the release (embargo)."),
+    )
+    first_published_at = models.DateTimeField(
+        _("first published"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="releases_created",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="releases_updated",
+    )
+    image = models.ImageField(_("lead image"), upload_to="releases/%Y/%m/", blank=True)
+    image_alt_ru = models.CharField(_("image alt text (Russian)"), max_length=300, blank=True)
+    image_alt_en = models.CharField(_("image alt text (English)"), max_length=300, blank=True)
+    image_caption_ru = models.CharField(_("image caption (Russian)"), max_length=500, blank=True)
+    image_caption_en = models.CharField(_("image caption (English)"), max_length=500, blank=True)
+    image_list = ImageSpecField(
+        source="image",
+        processors=[Transpose(), ResizeToFill(320, 200)],
+        format="WEBP",
+        options={"quality": 80},
+    )
+    image_detail = ImageSpecField(
+        source="image",
+        processors=[Transpose(), ResizeToFit(1024, 768, upscale=False)],
+        format="WEBP",
+        options={"quality": 82},
+    )
+    image_social = ImageSpecField(
+        source="image",
+        processors=[Transpose(), ResizeToFill(1200, 630)],
+        format="WEBP",
+        options={"quality": 85},
+    )
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories"), blank=True, related_name="releases"
+    )
+    authors = models.ManyToManyField(
+        Author,
+        verbose_name=_("authors"),
+        through="ReleaseAuthor",
+        blank=True,
+        related_name="releases",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["ru_complete", "en_complete", "updated_at"],
+        verbose_name=_("revision"),
+        verbose_name_plural=_("revisions"),
+    )
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+        permissions = [
+            ("submit_release", _("Can submit releases for review")),
+            ("publish_release", _("Can publish, schedule and send back releases")),
+            ("withdraw_release", _("Can withdraw and reopen releases")),
+            ("edit_any_release", _("Can edit any release in any state")),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="release_public_ru_idx",
+                condition=Q(status="published", ru_complete=True),
+            ),
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="release_public_en_idx",
+                condition=Q(status="published", en_complete=True),
+            ),
+            models.Index(fields=["status", "-updated_at"], name="release_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="release_published_has_date",
+                violation_error_message=_("A published release must have a publication date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="release_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(slug__gt=""), name="release_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_ru or self.title_en or f"#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        for field in ("body_ru", "body_en"):
+            setattr(self, field, sanitize_html(getattr(self, field)))
+        for field in ("title_ru", "title_en", "lead_ru", "lead_en"):
+            setattr(self, field, " ".join(getattr(self, field).split()))
+        # The slug follows the Russian title until the release is first published, then stays.
+        if not self.first_published_at or not self.slug:
+            self.slug = unique_slug(self.title_ru or self.title_en, Release, instance=self)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "slug"}
+        super().save(*args, **kwargs)
+
+    # Language helpers used by templates, feeds and the admin.
+    def title(self, language: str) -> str:
+        return getattr(self, f"title_{language}")
+
+    def lead(self, language: str) -> str:
+        return getattr(self, f"lead_{language}")
+
+    def body(self, language: str) -> str:
+        return getattr(self, f"body_{language}")
+
+    def image_alt(self, language: str) -> str:
+        return getattr(self, f"image_alt_{language}") or self.title(language)
+
+    def image_caption(self, language: str) -> str:
+        return getattr(self, f"image_caption_{language}")
+
+    def is_complete(self, language: str) -> bool:
+        return bool(self.title(language).strip() and self.body(language).strip())
+
+    def languages(self) -> list[str]:
+        """The language versions that exist (title and body filled)."""
+        return [lang for lang in LANGUAGES if self.is_complete(lang)]
+
+    def is_public(self, language: str, *, now: datetime.datetime | None = None) -> bool:
+        return (
+            self.status == Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= (now or timezone.now())
+            and self.is_complete(language)
+        )
+
+    def get_absolute_url(self, language: str = "ru") -> str:
+        with override(language):
+            return reverse("news:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def original_source(self) -> ReleaseSource | None:
+        return next((s for s in self.sources.all() if s.kind == SourceKind.ORIGINAL), None)
+
+
+class ReleaseAuthor(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="release_authors")
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="release_links"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("release author")
+        verbose_name_plural = _("release authors")
+        constraints = [
+            models.UniqueConstraint(fields=["release", "author"], name="release_author_once")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.author)
+
+
+class SourceKind(models.TextChoices):
+    ORIGINAL = "original", _("Original page")
+    RELATED = "related", _("Related link")
+
+
+class ReleaseSource(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(_("URL"), max_length=1000)
+    label_ru = models.CharField(_("label (Russian)"), max_length=300, blank=True)
+    label_en = models.CharField(_("label (English)"), max_length=300, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=SourceKind.choices, default=SourceKind.RELATED
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="source_url_http_https",
+                violation_error_message=_("A source URL must start with http:// or https://."),
+            ),
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=Q(kind="original"),
+                name="source_original_url_unique",
+                violation_error_message=_(
+                    "Another release already has this URL as its original page."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["release"],
+                condition=Q(kind="original"),
+                name="source_one_original_per_release",
+                violation_error_message=_("A release has at most one original page."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def label(self, language: str) -> str:
+        return getattr(self, f"label_{language}") or self.get_kind_display()
+
+
+class WorkflowEvent(models.Model):
+    """One status change of a release: who, from, to, why, when. Written only by workflow.py."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workflow_events",
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("workflow event")
+        verbose_name_plural = _("workflow events")
+
+    def __str__(self) -> str:
+        return f"{self.release_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,66 @@
+"""Email about workflow events: bilingual plain text with the admin link, sent after commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from news.models import Status, WorkflowEvent
+
+
+def editors_emails() -> list[str]:
+    """Active users who may publish (the Editors group or the permission granted directly)."""
+    User = get_user_model()
+    perm = Q(codename="publish_release", content_type__app_label="news")
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(perm).first()
+    users = User.objects.filter(is_active=True).exclude(email="")
+    if permission is None:
+        return []
+    users = users.filter(
+        Q(user_permissions=permission) | Q(groups__permissions=permission) | Q(is_superuser=True)
+    )
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def recipients(event: WorkflowEvent) -> list[str]:
+    """Who hears of it: editors when a release is submitted; its creator when changes are
+    requested or it is published. The actor is never mailed about their own action."""
+    release = event.release
+    if event.to_status == Status.REVIEW:
+        emails = editors_emails()
+    elif event.to_status == Status.PUBLISHED or (
+        event.from_status == Status.REVIEW and event.to_status == Status.DRAFT
+    ):
+        creator = release.created_by
+        emails = [creator.email] if creator and creator.is_active and creator.email else []
+    else:
+        emails = []
+    actor_email = event.actor.email if event.actor else None
+    return [e for e in emails if e != actor_email]
+
+
+def transition_done(event: WorkflowEvent) -> int:
+    to = recipients(event)
+    if not to:
+        return 0
+    release = event.release
+    context = {
+        "event": event,
+        "release": release,
+        "admin_url": settings.SITE_URL + reverse("admin:news_release_change", args=[release.pk]),
+        "public_url_ru": settings.SITE_URL + release.get_absolute_url("ru"),
+    }
+    subject = " ".join(
+        render_to_string("news/email/workflow_subject.txt", context).split()
+    )
+    body = render_to_string("news/email/workflow_body.txt", context)
+    return send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to],
+        fail_silently=False,
+    )

@@ -1,0 +1,223 @@
+"""The editorial workflow: the only way a release changes status.
+
+`TRANSITIONS` is the one table of states, transitions and the permission each needs. Every
+service below checks the release's current state (re-read under a row lock, so two editors
+acting at once cannot both win) and the actor's permission, then saves the release and its
+`WorkflowEvent` in one transaction; notifications leave only after that transaction commits.
+
+`by=None` is the system itself (management commands run by the operator); views and the admin
+always pass the signed-in user.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from news import notifications
+from news.models import Release, Status, WorkflowEvent
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    permission: str
+    comment_required: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition(
+            "submit", gettext_lazy("Submit for review"), frozenset({Status.DRAFT}),
+            Status.REVIEW, "news.submit_release",
+        ),
+        Transition(
+            "publish", gettext_lazy("Publish"), frozenset({Status.REVIEW}),
+            Status.PUBLISHED, "news.publish_release",
+        ),
+        Transition(
+            "request_changes", gettext_lazy("Request changes"), frozenset({Status.REVIEW}),
+            Status.DRAFT, "news.publish_release", comment_required=True,
+        ),
+        Transition(
+            "withdraw", gettext_lazy("Withdraw"), frozenset({Status.PUBLISHED}),
+            Status.WITHDRAWN, "news.withdraw_release", comment_required=True,
+        ),
+        Transition(
+            "reopen", gettext_lazy("Reopen as draft"), frozenset({Status.WITHDRAWN}),
+            Status.DRAFT, "news.withdraw_release",
+        ),
+    ]
+}  # fmt: skip
+
+
+def is_owner(user: AbstractBaseUser, release: Release) -> bool:
+    return release.created_by_id is not None and release.created_by_id == user.pk
+
+
+def may_fire(user: AbstractBaseUser | None, release: Release, name: str) -> bool:
+    """True when `user` holds the transition's permission; submitting someone else's draft also
+    needs `edit_any_release`."""
+    if user is None:
+        return True
+    if not user.is_active:
+        return False
+    transition = TRANSITIONS[name]
+    if not user.has_perm(transition.permission):
+        return False
+    if name == "submit" and not is_owner(user, release):
+        return user.has_perm("news.edit_any_release")
+    return True
+
+
+def allowed_transitions(user: AbstractBaseUser, release: Release) -> list[Transition]:
+    """The transitions this user may fire on this release now, in table order."""
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if release.status in t.sources and may_fire(user, release, t.name)
+    ]
+
+
+def can_edit(user: AbstractBaseUser, release: Release) -> bool:
+    """Editors (edit_any_release) edit any release; others only their own drafts."""
+    if not user.is_active:
+        return False
+    if user.has_perm("news.edit_any_release"):
+        return True
+    return (
+        user.has_perm("news.change_release")
+        and (release.pk is None or is_owner(user, release))
+        and release.status == Status.DRAFT
+    )
+
+
+def completeness_errors(release: Release) -> list[str]:
+    """What keeps a release from being published: the Russian title, lead and body are
+    required; an English version must have both title and body, or be left wholly empty."""
+    errors = []
+    if not release.title_ru.strip():
+        errors.append(_("The Russian title is required."))
+    if not release.lead_ru.strip():
+        errors.append(_("The Russian lead is required."))
+    if not release.body_ru.strip():
+        errors.append(_("The Russian text is required."))
+    english = [release.title_en.strip(), release.lead_en.strip(), release.body_en.strip()]
+    if any(english) and not (english[0] and english[2]):
+        errors.append(
+            _(
+                "The English version is incomplete: fill in both its title and its text, "
+                "or leave all English fields empty."
+            )
+        )
+    return errors
+
+
+def _fire(
+    release: Release,
+    name: str,
+    *,
+    by: AbstractBaseUser | None,
+    comment: str = "",
+    apply=None,
+) -> WorkflowEvent:
+    transition = TRANSITIONS[name]
+    comment = (comment or "").strip()
+    if transition.comment_required and not comment:
+        raise ValidationError(
+            _("A comment is required to %(action)s.") % {"action": str(transition.label).lower()},
+            code="comment_required",
+        )
+    if not may_fire(by, release, name):
+        raise PermissionDenied(
+            _("You are not allowed to %(action)s this release.")
+            % {"action": str(transition.label).lower()}
+        )
+    with transaction.atomic():
+        current = Release.objects.select_for_update().get(pk=release.pk)
+        if current.status not in transition.sources:
+            raise ValidationError(
+                _("Cannot %(action)s a release that is %(status)s.")
+                % {
+                    "action": str(transition.label).lower(),
+                    "status": current.get_status_display().lower(),
+                },
+                code="invalid_state",
+            )
+        if apply is not None:
+            apply(current)
+        from_status = current.status
+        current.status = transition.target
+        current.version += 1
+        current.updated_by = by
+        current._change_reason = f"{name}: {comment}" if comment else name
+        current.save()
+        event = WorkflowEvent.objects.create(
+            release=current,
+            actor=by,
+            from_status=from_status,
+            to_status=transition.target,
+            comment=comment,
+        )
+        transaction.on_commit(lambda: notifications.transition_done(event))
+    # The caller's instance reflects the new state.
+    for field in ("status", "version", "published_at", "first_published_at", "slug", "updated_by_id", "updated_at"):
+        setattr(release, field, getattr(current, field))
+    return event
+
+
+def submit(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """Send a draft to the editors for review."""
+    return _fire(release, "submit", by=by)
+
+
+def publish(
+    release: Release,
+    *,
+    by: AbstractBaseUser | None,
+    at: datetime.datetime | None = None,
+) -> WorkflowEvent:
+    """Publish a reviewed release, now or at `at` (a future `at` schedules it: it becomes
+    public at that moment by the query rule, with no job to run). Without `at` a release keeps
+    the public date it already had (a re-publication), else it gets the current time."""
+    if at is not None and timezone.is_naive(at):
+        at = timezone.make_aware(at)
+
+    def apply(current: Release) -> None:
+        errors = completeness_errors(current)
+        if errors:
+            raise ValidationError(errors, code="incomplete")
+        current.published_at = at or current.published_at or timezone.now()
+        if current.first_published_at is None:
+            current.first_published_at = current.published_at
+
+    comment = ""
+    if at is not None and at > timezone.now():
+        comment = _("Scheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
+    return _fire(release, "publish", by=by, apply=apply, comment=comment)
+
+
+def request_changes(release: Release, *, by: AbstractBaseUser | None, comment: str) -> WorkflowEvent:
+    """Send a release in review back to its author as a draft; the comment says what to change."""
+    return _fire(release, "request_changes", by=by, comment=comment)
+
+
+def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> WorkflowEvent:
+    """Take a published release off the site; its public URLs then answer 410 Gone."""
+    return _fire(release, "withdraw", by=by, comment=reason)
+
+
+def reopen(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """Return a withdrawn release to draft so it can be corrected and submitted again."""
+    return _fire(release, "reopen", by=by)
