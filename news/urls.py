@@ -1,10 +1,24 @@
 from django.urls import path
 
-from news import views
+from news import feeds, preview, views
 
 app_name = "news"
 urlpatterns = [
     path("", views.ReleaseListView.as_view(), name="list"),
     path("<int:pk>/", views.ReleaseDetailView.as_view(), name="detail_short"),
     path("<int:pk>/<slug:slug>/", views.ReleaseDetailView.as_view(), name="detail"),
+    path("archive/<int:year>/", views.ReleaseYearArchiveView.as_view(), name="archive_year"),
+    path(
+        "archive/<int:year>/<int:month>/",
+        views.ReleaseMonthArchiveView.as_view(),
+        name="archive_month",
+    ),
+    path("category/<slug:slug>/", views.CategoryReleaseListView.as_view(), name="category"),
+    path("category/<slug:slug>/rss/", feeds.CategoryRssFeed(), name="category_rss"),
+    path("category/<slug:slug>/atom/", feeds.CategoryAtomFeed(), name="category_atom"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("rss/", feeds.RssFeed(), name="rss"),
+    path("atom/", feeds.AtomFeed(), name="atom"),
+    path("feed.json", feeds.json_feed, name="json_feed"),
+    path("preview/<str:token>/", preview.preview, name="preview"),
 ]

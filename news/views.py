@@ -1,5 +1,4 @@
-from django.db import connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import get_language, get_language_from_request, override
 from django.urls import reverse
@@ -12,12 +11,6 @@ def root_redirect(request):
     language = get_language_from_request(request, check_path=False)
     with override(language if language in ("ru", "en") else "ru"):
         return redirect(reverse("news:list"))
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 class PublicReleaseMixin:
@@ -38,3 +31,27 @@ class ReleaseDetailView(PublicReleaseMixin, DetailView):
         if kwargs.get("slug") != self.object.slug:
             return HttpResponsePermanentRedirect(self.object.get_absolute_url(get_language()))
         return self.render_to_response(self.get_context_data(object=self.object))
+
+
+class ReleaseYearArchiveView(ReleaseListView):
+    pass
+
+
+class ReleaseMonthArchiveView(ReleaseListView):
+    pass
+
+
+class CategoryReleaseListView(ReleaseListView):
+    pass
+
+
+class SearchView(ReleaseListView):
+    pass
+
+
+def robots_txt(request):
+    return HttpResponse("User-agent: *\nAllow: /\n", content_type="text/plain")
+
+
+def legacy_redirect(request, number):
+    raise Http404

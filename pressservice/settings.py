@@ -143,7 +143,8 @@ AUTHENTICATION_BACKENDS = [
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# One catalogue per area of the product (core, admin, public, ops), merged by Django.
+LOCALE_PATHS = sorted(p for p in (BASE_DIR / "locale").iterdir() if p.is_dir())
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Minsk")
 USE_I18N = True
 USE_TZ = True

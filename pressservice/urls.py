@@ -1,19 +1,29 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from news import views
+from news import views as news_views
+from news.sitemaps import sitemap_view
+from pressservice import views
 
 urlpatterns = [
-    path("", views.root_redirect, name="root"),
+    path("", news_views.root_redirect, name="root"),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", news_views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemap_view, name="sitemap"),
+    re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
     path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),
     prefix_default_language=True,
 )
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
 
 if settings.DEBUG:
     from django.conf.urls.static import static

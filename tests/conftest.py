@@ -1,0 +1,76 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SAMPLE = SHARED_DATA / "000_ef5484de1831ec51.txt"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-results"
+
+
+@pytest.fixture
+def sample_path() -> Path:
+    """The real release in ../shared/data (present in CI, absent in a newcomer's clone)."""
+    if not SAMPLE.exists():
+        pytest.skip(f"the shared sample {SAMPLE} is not here (it is beside the checkout in CI)")
+    return SAMPLE
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    path = OUTPUT / request.node.name.replace("/", "_")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def roles(db):
+    call_command("setup_roles", verbosity=0)
+
+
+@pytest.fixture
+def author_user(roles):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="officer", role="Authors", first_name="Ольга")
+
+
+@pytest.fixture
+def other_author_user(roles):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="officer2", role="Authors")
+
+
+@pytest.fixture
+def editor_user(roles):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="editor", role="Editors", first_name="Пётр")
+
+
+@pytest.fixture
+def superuser(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="root", is_superuser=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With PRESS_NO_SKIPS=1 (set by .ci/run) a skipped test is a failure: CI has everything."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("PRESS_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
