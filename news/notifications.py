@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -14,14 +15,12 @@ from news.models import Status, WorkflowEvent
 
 def editors_emails() -> list[str]:
     """Active users who may publish (the Editors group or the permission granted directly)."""
-    User = get_user_model()
-    perm = Q(codename="publish_release", content_type__app_label="news")
-    from django.contrib.auth.models import Permission
-
-    permission = Permission.objects.filter(perm).first()
-    users = User.objects.filter(is_active=True).exclude(email="")
+    permission = Permission.objects.filter(
+        codename="publish_release", content_type__app_label="news"
+    ).first()
     if permission is None:
         return []
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
     users = users.filter(
         Q(user_permissions=permission) | Q(groups__permissions=permission) | Q(is_superuser=True)
     )
@@ -61,6 +60,5 @@ def transition_done(event: WorkflowEvent) -> int:
     )
     body = render_to_string("news/email/workflow_body.txt", context)
     return send_mass_mail(
-        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to],
-        fail_silently=False,
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to]
     )

@@ -170,7 +170,8 @@ def _fire(
             to_status=transition.target,
             comment=comment,
         )
-        transaction.on_commit(lambda: notifications.transition_done(event))
+        # robust: a mail server outage is logged, it does not undo or fail the transition.
+        transaction.on_commit(lambda: notifications.transition_done(event), robust=True)
     # The caller's instance reflects the new state.
     for field in ("status", "version", "published_at", "first_published_at", "slug", "updated_by_id", "updated_at"):
         setattr(release, field, getattr(current, field))

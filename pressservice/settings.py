@@ -122,11 +122,30 @@ if CACHES["default"]["BACKEND"].startswith("django_redis"):
 # Public pages are cached per language for this long; publish/edit/withdraw invalidate at once.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL",
-    default="consolemail://" if DEBUG else "smtp://localhost:25",
-)
-vars().update(EMAIL_CONFIG)
+# Email through Django 6.1's MAILERS, configured from one EMAIL_URL
+# (smtp://, smtp+tls://, smtp+ssl://, consolemail://, filemail:///path, memorymail://).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options = {
+    option: _email[key]
+    for key, option in {
+        "EMAIL_HOST": "host",
+        "EMAIL_PORT": "port",
+        "EMAIL_HOST_USER": "username",
+        "EMAIL_HOST_PASSWORD": "password",
+        "EMAIL_USE_TLS": "use_tls",
+        "EMAIL_USE_SSL": "use_ssl",
+        "EMAIL_FILE_PATH": "file_path",
+    }.items()
+    if _email.get(key) not in (None, "")
+}
+if not _email["EMAIL_BACKEND"].endswith(("smtp.EmailBackend", "filebased.EmailBackend")):
+    _email_options = {}
+elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    _email_options = {"file_path": _email_options.get("file_path", "")}
+else:
+    _email_options.pop("file_path", None)
+    _email_options["timeout"] = 10
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"press-service@{_site.hostname}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
