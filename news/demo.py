@@ -37,13 +37,17 @@ CATEGORIES = [
 AUTHORS = [
     ("Пресс-служба Исполнительного комитета", "Press Service of the Executive Committee", "", ""),
     ("Анна Ковалёва", "Anna Kovaleva", "пресс-секретарь", "press secretary"),
-    ("Игорь Степанюк", "Igor Stepaniuk", "заместитель начальника пресс-службы", "deputy head of the press service"),
+    ("Игорь Степанюк", "Igor Stepaniuk",
+     "заместитель начальника пресс-службы", "deputy head of the press service"),
 ]  # fmt: skip
 
 EVENTS = [
     ("Совет министров иностранных дел обсудил", "The Council of Foreign Ministers discussed"),
     ("Экономический совет рассмотрел", "The Economic Council considered"),
-    ("Эксперты государств — участников согласовали", "Experts of the participating states agreed on"),
+    (
+        "Эксперты государств — участников согласовали",
+        "Experts of the participating states agreed on",
+    ),
     ("В Исполнительном комитете прошло совещание о", "The Executive Committee held a meeting on"),
     ("Подписан протокол о", "A protocol was signed on"),
     ("Стартовала конференция о", "A conference opened on"),
@@ -80,8 +84,7 @@ PARAGRAPHS = [
     (
         "«Мы видим в этой работе прямую пользу для граждан наших государств», — подчеркнул "
         "председательствующий.",
-        "“We see direct benefit in this work for the citizens of our states,” the chair "
-        "stressed.",
+        "“We see direct benefit in this work for the citizens of our states,” the chair stressed.",
     ),
     (
         "Особое внимание было уделено обмену опытом и подготовке специалистов на базе "
@@ -95,7 +98,7 @@ PARAGRAPHS = [
     ),
 ]
 
-DEMO_PASSWORD = "demo-press-2026"
+DEMO_PASSWORD = "demo-press-2026"  # noqa: S105 (documented local demo accounts)
 DEMO_USERS = [
     ("admin", "Администратор", True, None),
     ("editor", "Редактор", False, "Editors"),
@@ -223,7 +226,9 @@ def seed(count: int, *, seed: int = 2026, with_images: bool = True, batch: int =
         if releases[0].pk is None:  # backends that do not return ids
             releases = list(Release.objects.order_by("-id")[:size])[::-1]
         ReleaseAuthor.objects.bulk_create(
-            ReleaseAuthor(release=r, author=authors[0] if k % 4 else rng.choice(authors), position=0)
+            ReleaseAuthor(
+                release=r, author=authors[0] if k % 4 else rng.choice(authors), position=0
+            )
             for k, r in enumerate(releases)
         )
         Through = Release.categories.through

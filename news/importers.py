@@ -39,7 +39,7 @@ SIGNATURE_START = re.compile(
     r"information (department|office|service))\b",
     re.IGNORECASE,
 )
-SENTENCE_END = tuple(".!?…:;»\"”)")
+SENTENCE_END = tuple('.!?…:;»"”)')
 SOURCE_LABELS = {"ru": "Адрес страницы в интернете", "en": "Web page address"}
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -100,7 +100,7 @@ def decode(data: bytes) -> str:
 
 
 def detect_language(text: str) -> str:
-    """"ru" when Cyrillic letters outnumber Latin ones, else "en"."""
+    """ "ru" when Cyrillic letters outnumber Latin ones, else "en"."""
     cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
     return "ru" if cyrillic >= latin else "en"

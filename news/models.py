@@ -116,7 +116,6 @@ class ReleaseQuerySet(models.QuerySet):
         )
 
 
-
 class Release(models.Model):
     title_ru = models.CharField(_("title (Russian)"), max_length=500)
     title_en = models.CharField(_("title (English)"), max_length=500, blank=True)

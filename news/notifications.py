@@ -55,9 +55,7 @@ def transition_done(event: WorkflowEvent) -> int:
         "admin_url": settings.SITE_URL + reverse("admin:news_release_change", args=[release.pk]),
         "public_url_ru": settings.SITE_URL + release.get_absolute_url("ru"),
     }
-    subject = " ".join(
-        render_to_string("news/email/workflow_subject.txt", context).split()
-    )
+    subject = " ".join(render_to_string("news/email/workflow_subject.txt", context).split())
     body = render_to_string("news/email/workflow_body.txt", context)
     return send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to]

@@ -35,7 +35,9 @@ def slug_from_title(title: str, max_length: int = MAX_LENGTH) -> str:
 def unique_slug(title: str, model: type[models.Model], *, instance: models.Model) -> str:
     """The title's slug, with -2, -3... appended when another row of `model` has it."""
     base = slug_from_title(title)
-    others = model._default_manager.exclude(pk=instance.pk) if instance.pk else model._default_manager
+    others = (
+        model._default_manager.exclude(pk=instance.pk) if instance.pk else model._default_manager
+    )
     taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
     slug, n = base, 2
     while slug in taken:

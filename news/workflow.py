@@ -173,7 +173,15 @@ def _fire(
         # robust: a mail server outage is logged, it does not undo or fail the transition.
         transaction.on_commit(lambda: notifications.transition_done(event), robust=True)
     # The caller's instance reflects the new state.
-    for field in ("status", "version", "published_at", "first_published_at", "slug", "updated_by_id", "updated_at"):
+    for field in (
+        "status",
+        "version",
+        "published_at",
+        "first_published_at",
+        "slug",
+        "updated_by_id",
+        "updated_at",
+    ):
         setattr(release, field, getattr(current, field))
     return event
 
@@ -209,7 +217,9 @@ def publish(
     return _fire(release, "publish", by=by, apply=apply, comment=comment)
 
 
-def request_changes(release: Release, *, by: AbstractBaseUser | None, comment: str) -> WorkflowEvent:
+def request_changes(
+    release: Release, *, by: AbstractBaseUser | None, comment: str
+) -> WorkflowEvent:
     """Send a release in review back to its author as a draft; the comment says what to change."""
     return _fire(release, "request_changes", by=by, comment=comment)
 

@@ -70,7 +70,11 @@ def pytest_runtest_makereport(item, call):
     """With PRESS_NO_SKIPS=1 (set by .ci/run) a skipped test is a failure: CI has everything."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("PRESS_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+    if (
+        os.environ.get("PRESS_NO_SKIPS") == "1"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"

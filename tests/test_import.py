@@ -70,9 +70,7 @@ def paragraphs(body: str) -> list[str]:
 def sample_paragraphs(path) -> list[str]:
     """The sample's paragraphs read independently of the importer: non-blank lines between the
     title and the signature, no-break spaces removed."""
-    lines = [
-        line.replace("\xa0", " ").strip() for line in path.read_text("utf-8").splitlines()
-    ]
+    lines = [line.replace("\xa0", " ").strip() for line in path.read_text("utf-8").splitlines()]
     lines = [line for line in lines if line]
     return lines[2:-2]
 
@@ -127,9 +125,7 @@ class TestSample:
         run_import(sample_path, "--published-at", "2011-12-14T12:00:00+03:00")
         release = Release.objects.get()
         assert release.status == Status.PUBLISHED
-        assert release.published_at == datetime.datetime(
-            2011, 12, 14, 9, 0, tzinfo=datetime.UTC
-        )
+        assert release.published_at == datetime.datetime(2011, 12, 14, 9, 0, tzinfo=datetime.UTC)
         assert release.first_published_at == release.published_at
         assert list(release.events.order_by("id").values_list("from_status", "to_status")) == [
             ("draft", "review"),
@@ -159,7 +155,9 @@ class TestEncodings:
         assert release.sources.get().url == "https://cis.minsk.by/news/9001"
 
     def test_no_break_spaces_and_zero_width_characters_are_normalised(self, tmp_path):
-        text = RUSSIAN.replace("Совет министров обсудил развитие", "Совет\xa0министров\u200b обсудил развитие")
+        text = RUSSIAN.replace(
+            "Совет министров обсудил развитие", "Совет\xa0министров\u200b обсудил развитие"
+        )
         text = text.replace("\n\nУчастники", "\n\xa0\n\nУчастники")
         path = tmp_path / "nbsp.txt"
         path.write_text(text, "utf-8")
@@ -266,9 +264,7 @@ class TestBadFiles:
         ],
         ids=["empty", "blank", "binary", "no-title", "no-text", "bad-url"],
     )
-    def test_a_bad_file_is_reported_by_name_and_writes_nothing(
-        self, tmp_path, content, reason
-    ):
+    def test_a_bad_file_is_reported_by_name_and_writes_nothing(self, tmp_path, content, reason):
         bad = tmp_path / "bad.txt"
         bad.write_bytes(content)
         good = tmp_path / "good.txt"
@@ -286,7 +282,9 @@ class TestBadFiles:
     def test_missing_file(self, tmp_path):
         err = StringIO()
         with pytest.raises(CommandError):
-            call_command("import_releases", str(tmp_path / "nope.txt"), stdout=StringIO(), stderr=err)
+            call_command(
+                "import_releases", str(tmp_path / "nope.txt"), stdout=StringIO(), stderr=err
+            )
         assert "nope.txt: cannot read the file" in err.getvalue()
 
     def test_a_failure_inside_the_transaction_leaves_nothing(self, tmp_path, monkeypatch):

@@ -3,10 +3,10 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from freezegun import freeze_time
 

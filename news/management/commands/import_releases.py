@@ -57,7 +57,8 @@ class Command(BaseCommand):
                 continue
             release = result.release
             action = "created" if result.created else "updated"
-            line = f"{path}: {action} release #{release.pk} ({release.status}) {release.title_ru or release.title_en}"
+            title = release.title_ru or release.title_en
+            line = f"{path}: {action} release #{release.pk} ({release.status}) {title}"
             for message in result.messages:
                 line += f"; {message}"
             if verbosity > 1 or (verbosity == 1 and len(files) <= 20):

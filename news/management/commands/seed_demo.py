@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from news.demo import DEMO_PASSWORD, ensure_demo_users, seed
+from news.demo import ensure_demo_users, seed
 from news.models import Release
 
 
