@@ -363,3 +363,15 @@ class TestRoles:
         release = ReviewFactory()
         workflow.publish(release, by=user)
         assert release.status == Status.PUBLISHED
+
+
+def test_messages_speak_russian_to_russian_users(editor_user):
+    from django.utils.translation import override
+
+    release = ReviewFactory(title_ru="")
+    with override("ru"), pytest.raises(ValidationError, match="Нужен заголовок на русском"):
+        workflow.publish(release, by=editor_user)
+    with override("ru"), pytest.raises(ValidationError, match="Для действия «вернуть"):
+        workflow.request_changes(release, by=editor_user, comment="")
+    with override("en"), pytest.raises(ValidationError, match="Russian title is required"):
+        workflow.publish(release, by=editor_user)
