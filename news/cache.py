@@ -1,0 +1,182 @@
+"""The public page cache: whole responses per language, exact invalidation, conditional GET.
+
+How it works:
+
+- Every cache key carries a *generation* token (`public:gen`). `invalidate()` replaces the
+  token, so every page cached before it is unreachable at once (nothing to enumerate, exact
+  on every app server that shares the cache). Signals (`news/signals.py`) call it through
+  `transaction.on_commit` whenever a release, its authors, sources or categories, a category,
+  an author or the workflow changes.
+- A cached page never outlives the next scheduled publication: when a page is filled, the
+  earliest future `published_at` of a published release (one query, remembered for the
+  generation) caps the entry's lifetime, so a scheduled release appears at its moment with no
+  cron job and warm hits stay free of SQL.
+- Warm hits run no SQL: the anonymous check reads only the request's cookies, and the entry
+  holds the rendered bytes, the headers, the ETag and Last-Modified.
+- Responses carry a strong `ETag` (hash of the body) and `Last-Modified` (when the page was
+  rendered) and answer `If-None-Match` / `If-Modified-Since` with 304; they are marked
+  `Cache-Control: max-age=0, must-revalidate` so browsers and proxies revalidate each time
+  and never show a page the server has already invalidated.
+- Signed-in users (the press office) bypass the cache and get `Cache-Control: private`; so do
+  requests flagged as previews (`request.is_preview = True`).
+
+Only GET/HEAD responses with status 200, 301 or 410 are stored; with a per-process cache
+(locmem) invalidation reaches only the current process, so production shares Redis.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.utils.translation import get_language
+
+GENERATION_KEY = "public:gen"
+CACHEABLE_STATUSES = frozenset({200, 301, 410})
+# Query strings longer than this are served uncached (they are not pages anyone links to).
+MAX_CACHED_QUERY = 512
+_NO_SCHEDULE = 0.0
+
+
+def generation() -> str:
+    """The current cache generation token (created on first use or after eviction)."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        token = cache.get(GENERATION_KEY) or uuid.uuid4().hex
+    return token
+
+
+def invalidate() -> None:
+    """Forget every cached public page at once (a new generation)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def next_scheduled_at(gen: str, now: datetime.datetime) -> float:
+    """Timestamp of the earliest published release still in the future (0.0 when none).
+
+    Remembered per generation; recomputed when the remembered moment has passed."""
+    key = f"public:{gen}:next"
+    remembered = cache.get(key)
+    if remembered is not None and (remembered == _NO_SCHEDULE or remembered > now.timestamp()):
+        return remembered
+    from news.models import Release, Status
+
+    upcoming = (
+        Release.objects.filter(status=Status.PUBLISHED, published_at__gt=now)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    value = upcoming.timestamp() if upcoming else _NO_SCHEDULE
+    cache.set(key, value, None if value == _NO_SCHEDULE else max(1, int(value - now.timestamp())))
+    return value
+
+
+def _is_signed_in(request: HttpRequest) -> bool:
+    # Without a session cookie nobody is signed in: decided without touching the session store.
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def _page_key(request: HttpRequest, gen: str) -> str | None:
+    query = request.META.get("QUERY_STRING", "")
+    if len(query) > MAX_CACHED_QUERY:
+        return None
+    normalised = "&".join(sorted(query.split("&"))) if query else ""
+    digest = hashlib.sha256(f"{request.path}?{normalised}".encode()).hexdigest()[:32]
+    return f"public:{gen}:page:{get_language()}:{digest}"
+
+
+def _etag(content: bytes) -> str:
+    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
+def _finish(request: HttpRequest, response: HttpResponse, etag: str, modified: float):
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(modified)
+    return get_conditional_response(
+        request, etag=etag, last_modified=int(modified), response=response
+    )
+
+
+def _bypass(view, request, *args, **kwargs):
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render") and callable(response.render):
+        response = response.render()
+    patch_cache_control(response, private=True, no_cache=True)
+    if response.status_code == 200 and not response.streaming:
+        return _finish(request, response, _etag(response.content), timezone.now().timestamp())
+    return response
+
+
+def public_page(view: Callable | None = None, *, timeout: int | None = None):
+    """Serve `view` from the per-language public page cache, with ETag/Last-Modified and 304.
+
+    Use as `@public_page`, `@public_page(timeout=60)`, `public_page(SomeFeed())` in a URLconf,
+    or `method_decorator(public_page, name="dispatch")` on a class-based view. Anonymous
+    GET/HEAD requests are cached; signed-in users and previews bypass the cache."""
+    if view is None:
+        return functools.partial(public_page, timeout=timeout)
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if (
+            request.method not in ("GET", "HEAD")
+            or getattr(request, "is_preview", False)
+            or _is_signed_in(request)
+        ):
+            return _bypass(view, request, *args, **kwargs)
+        gen = generation()
+        key = _page_key(request, gen)
+        if key is None:
+            return _bypass(view, request, *args, **kwargs)
+        now = timezone.now()
+        entry = cache.get(key)
+        if entry is not None and entry["valid_until"] > now.timestamp():
+            response = HttpResponse(entry["content"], status=entry["status"])
+            for name, value in entry["headers"]:
+                response.headers[name] = value
+            return _finish(request, response, entry["etag"], entry["modified"])
+
+        # Read the schedule before rendering: whatever goes live after `now` expires the page.
+        upcoming = next_scheduled_at(gen, now)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        if response.status_code not in CACHEABLE_STATUSES or response.streaming:
+            return response
+        lifetime = timeout if timeout is not None else settings.PAGE_CACHE_SECONDS
+        valid_until = now.timestamp() + lifetime
+        if upcoming != _NO_SCHEDULE:
+            valid_until = min(valid_until, upcoming)
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        etag, modified = _etag(response.content), now.timestamp()
+        seconds = int(valid_until - now.timestamp())
+        if seconds > 0:
+            cache.set(
+                key,
+                {
+                    "status": response.status_code,
+                    "content": response.content,
+                    "headers": list(response.items()),
+                    "etag": etag,
+                    "modified": modified,
+                    "valid_until": valid_until,
+                },
+                seconds + 1,
+            )
+        return _finish(request, response, etag, modified)
+
+    return wrapped
