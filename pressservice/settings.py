@@ -5,6 +5,7 @@ Nothing here keeps state on a local disk that another app server would need, exc
 default SQLite database and local media storage, which are for a single machine.
 """
 
+import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -183,10 +184,30 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Media storage: local files by default; S3-compatible object storage (django-storages, an
+# optional install) when several app servers share the media. See README, "Deployment".
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage")
+_media_options = {}
+MEDIA_ORIGIN = ""  # where images come from when not from this site (added to the CSP)
+if MEDIA_STORAGE == "storages.backends.s3.S3Storage":
+    # Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (read by boto3).
+    _media_options = {
+        "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+        "querystring_auth": False,  # public images with stable, cacheable URLs
+        "file_overwrite": False,
+        "location": env.str("AWS_LOCATION", default="media"),
+    }
+    if _media_options["custom_domain"]:
+        MEDIA_ORIGIN = f"https://{_media_options['custom_domain']}"
+    elif _media_options["endpoint_url"]:
+        _endpoint = urlsplit(_media_options["endpoint_url"])
+        MEDIA_ORIGIN = f"{_endpoint.scheme}://{_endpoint.netloc}"
+MEDIA_ORIGIN = env.str("MEDIA_ORIGIN", default=MEDIA_ORIGIN).rstrip("/")
 STORAGES = {
-    "default": {
-        "BACKEND": env.str("MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage")
-    },
+    "default": {"BACKEND": MEDIA_STORAGE, "OPTIONS": _media_options},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -207,8 +228,10 @@ IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
 FEED_ITEMS = env.int("FEED_ITEMS", default=50)
 
-# Security: what needs HTTPS follows SITE_URL's scheme.
+# Security: what needs HTTPS follows SITE_URL's scheme. See README, "Security".
 SECURE_SSL_REDIRECT = SITE_IS_HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
+# A load balancer may probe the app server over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SITE_IS_HTTPS else None
 SECURE_HSTS_SECONDS = 31536000 if SITE_IS_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SITE_IS_HTTPS
@@ -216,6 +239,8 @@ SECURE_HSTS_PRELOAD = SITE_IS_HTTPS
 SESSION_COOKIE_SECURE = SITE_IS_HTTPS
 CSRF_COOKIE_SECURE = SITE_IS_HTTPS
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token
+CSRF_FAILURE_VIEW = "pressservice.views.csrf_failure"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = SITE_IS_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -226,22 +251,31 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    "upgrade-insecure-requests": SITE_IS_HTTPS,
 }
+# While the database is unreachable pages answer 503 with this Retry-After (seconds).
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=30)
+# Reverse proxies in front of the app that append to X-Forwarded-For (1 with the nginx of
+# deploy/nginx.conf); 0 when clients connect directly. Used for the client address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one account or
 # from one address, logins are refused for AXES_COOLOFF_MINUTES.
+# A locked-out login, even with the right password, gets the bilingual 429 page.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_LOCKOUT_CALLABLE = "pressservice.views.login_locked_out"
+# The client's address behind the reverse proxy (django-ipware is not installed).
+AXES_CLIENT_IP_CALLABLE = "pressservice.proxy.client_ip"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 LOGGING = {

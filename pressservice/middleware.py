@@ -1,0 +1,41 @@
+"""Middleware for running in production: a database outage answers 503, never 500."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger("pressservice.outage")
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database cannot be reached (restart, failover, network), a view that needs it
+    answers 503 Service Unavailable with `Retry-After` and the bilingual "back soon" page, not
+    a 500 with a stack trace. Nothing is kept between requests: Django drops the broken
+    connection at the end of the request (and `CONN_HEALTH_CHECKS` tests a persistent one
+    before reuse), so the site recovers by itself as soon as the database is back.
+
+    Errors raised outside a view (in another middleware) reach `handler500`, which makes the
+    same decision (see `pressservice.views.server_error`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        from pressservice.views import service_unavailable
+
+        logger.warning(
+            "Database unavailable, answering 503 for %s %s: %s",
+            request.method,
+            request.path,
+            type(exception).__name__,
+        )
+        return service_unavailable(request)
