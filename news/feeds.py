@@ -5,7 +5,8 @@ Every feed lists `Release.objects.published(language)` only, newest first, at mo
 request's Host header (which the client controls). An item's guid/id is a tag URI built from
 the release's id and the language alone, so editing a title or a slug never makes a reader show
 the release twice. A feed costs a fixed number of queries whatever the size of the archive:
-the releases, their authors and their categories (plus the category for a category feed).
+the releases, their authors and their categories (plus the category itself for an empty
+category feed). Feeds are served through the public page cache (`news.cache.public_page`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from news.cache import public_page
 from news.models import Category, Release, ReleaseAuthor
 
 logger = logging.getLogger(__name__)
@@ -297,6 +299,13 @@ class ReleaseFeed(Feed):
 
     feed_type = ReleaseRssFeed
     url_name = "news:rss"
+
+    def __init__(self):
+        super().__init__()
+        self.cached_view = public_page(super().__call__)
+
+    def __call__(self, request, *args, **kwargs):
+        return self.cached_view(request, *args, **kwargs)
 
     def get_object(self, request, slug=None) -> FeedScope:
         language = get_language()
