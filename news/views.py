@@ -1,57 +1,865 @@
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import get_language, get_language_from_request, override
-from django.urls import reverse
-from django.views.generic import DetailView, ListView
+"""The public site: news list, release pages, date archives, categories, search, redirects.
 
-from news.models import Release
+Every release shown here comes from `Release.objects.published(language)`, the one public rule
+(`PublicReleaseMixin.published()`), for the language of the URL (`/ru/...`, `/en/...`). Pages
+are served through the public page cache (`news.cache.public_page`) and run a fixed number of
+queries whatever the number of releases: lists fetch one row more than a page instead of
+counting, and a release page gets its neighbours and its other language in the same query.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import get_language, get_language_from_request, gettext_lazy, override
+from django.utils.translation import gettext as _
+from django.views import View
+
+from news import search as release_search
+from news.cache import generation, next_scheduled_at, public_page
+from news.models import (
+    LANGUAGES,
+    Category,
+    Release,
+    ReleaseAuthor,
+    ReleaseQuerySet,
+    SourceKind,
+)
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 20
+MAX_PAGE = 2000
+DESCRIPTION_LENGTH = 160
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+OG_LOCALES = {"ru": "ru_RU", "en": "en_GB"}
+
+# The publishing body, as it signs its pages.
+BODY_NAME = gettext_lazy("Executive Committee of the Commonwealth of Independent States")
+BODY_SHORT_NAME = gettext_lazy("CIS Executive Committee")
+SITE_NAME = gettext_lazy("Press Service of the CIS Executive Committee")
+SITE_DESCRIPTION = gettext_lazy(
+    "Press releases of the Executive Committee of the Commonwealth of Independent States: "
+    "meetings, agreements and cooperation of the participating states."
+)
+
+
+def other_language(language: str) -> str:
+    return "en" if language == "ru" else "ru"
+
+
+def current_language() -> str:
+    language = get_language()
+    return language if language in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def absolute(path: str) -> str:
+    """An absolute URL on the public site, from SITE_URL (never from the Host header)."""
+    return settings.SITE_URL + path
+
+
+def url_in(language: str, name: str, **kwargs) -> str:
+    with override(language):
+        return reverse(name, kwargs=kwargs or None)
+
+
+# Lead image renditions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendition:
+    url: str
+    width: int
+    height: int
+
+    @property
+    def absolute_url(self) -> str:
+        return self.url if "://" in self.url else absolute(self.url)
+
+
+RENDITION_SECONDS = 7 * 24 * 3600
+
+
+def _rendition_key(release: Release, spec: str) -> str:
+    digest = hashlib.blake2s(f"{release.pk}:{release.image.name}".encode(), digest_size=12)
+    return f"public:rendition:{spec}:{digest.hexdigest()}"
+
+
+def renditions(releases: list[Release], spec: str) -> dict[int, Rendition]:
+    """URL and size of one imagekit rendition (`image_list`, `image_detail`, `image_social`)
+    of each release's lead image. Described once per image file and kept in the cache, so a
+    page reads them in one cache round trip; an unreadable image is left out, not an error."""
+    keys = {_rendition_key(release, spec): release for release in releases if release.image}
+    if not keys:
+        return {}
+    found = cache.get_many(list(keys))
+    result, fresh = {}, {}
+    for key, release in keys.items():
+        value = found.get(key)
+        if value is None:
+            try:
+                rendition = getattr(release, spec)
+                value = (rendition.url, rendition.width, rendition.height)
+            except Exception as error:  # a missing or broken file must not break the page
+                logger.warning("Rendition %s of release %s failed: %s", spec, release.pk, error)
+                value = ()
+            fresh[key] = value
+        if value:
+            result[release.pk] = Rendition(*value)
+    if fresh:
+        cache.set_many(fresh, RENDITION_SECONDS)
+    return result
+
+
+# Site-wide navigation, remembered per cache generation --------------------------------------
+
+
+def site_navigation(language: str) -> dict:
+    """Categories that have public releases in `language` and the years of its archive.
+
+    Computed once per cache generation and language (two queries), capped like pages by the
+    next scheduled publication, so ordinary cold pages do not repeat these queries."""
+    gen, now = generation(), timezone.now()
+    key = f"public:{gen}:navigation:{language}"
+    navigation = cache.get(key)
+    if navigation is not None and navigation["valid_until"] > now.timestamp():
+        return navigation
+    upcoming = next_scheduled_at(gen, now)
+    public = Release.objects.published(language, now=now)
+    categories = [
+        {"slug": slug, "name": (name_en if language == "en" else "") or name_ru,
+         "fallback": language == "en" and not name_en}
+        for slug, name_ru, name_en in Category.objects.filter(
+            Exists(public.filter(categories=OuterRef("pk")))
+        )
+        .order_by(f"name_{language}" if language == "ru" else "name_en", "name_ru")
+        .values_list("slug", "name_ru", "name_en")
+    ]  # fmt: skip
+    years = [d.year for d in public.dates("published_at", "year", order="DESC")]
+    valid_until = now.timestamp() + settings.PAGE_CACHE_SECONDS
+    if upcoming:
+        valid_until = min(valid_until, upcoming)
+    navigation = {"categories": categories, "years": years, "valid_until": valid_until}
+    cache.set(key, navigation, max(1, int(valid_until - now.timestamp())))
+    return navigation
+
+
+# Pagination without COUNT(*) ------------------------------------------------------------------
+
+
+@dataclass
+class PageWindow:
+    number: int
+    has_previous: bool
+    has_next: bool
+    previous_url: str = ""
+    next_url: str = ""
+
+    @property
+    def is_paginated(self) -> bool:
+        return self.has_previous or self.has_next
+
+
+def page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise Http404(_("No such page."))
+    return int(raw)
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list, PageWindow]:
+    """One page of `queryset` (one row more is read to know whether a next page exists)."""
+    number = page_number(request)
+    start = (number - 1) * PER_PAGE
+    rows = list(queryset[start : start + PER_PAGE + 1])
+    if number > 1 and not rows:
+        raise Http404(_("No such page."))
+    window = PageWindow(number, has_previous=number > 1, has_next=len(rows) > PER_PAGE)
+
+    def link(n: int) -> str:
+        params = [(name, request.GET[name]) for name in keep if request.GET.get(name)]
+        if n > 1:
+            params.append(("page", str(n)))
+        return request.path + ("?" + urlencode(params) if params else "")
+
+    if window.has_previous:
+        window.previous_url = link(number - 1)
+    if window.has_next:
+        window.next_url = link(number + 1)
+    return rows[:PER_PAGE], window
+
+
+# SEO -----------------------------------------------------------------------------------------
+
+
+def describe(text: str) -> str:
+    """A meta description: plain text, one line, at most DESCRIPTION_LENGTH characters."""
+    plain = " ".join(strip_tags(text or "").split())
+    return Truncator(plain).chars(DESCRIPTION_LENGTH)
+
+
+def publisher_jsonld(language: str) -> dict:
+    with override(language):
+        return {
+            "@type": "Organization",
+            "name": str(BODY_NAME),
+            "url": absolute(url_in(language, "news:list")),
+            "logo": {"@type": "ImageObject", "url": absolute(static("news/emblem.png"))},
+        }
+
+
+def release_jsonld(
+    release: Release,
+    language: str,
+    *,
+    url: str,
+    other_url: str | None,
+    image: Rendition | None,
+    authors: list[dict],
+    original_url: str | None,
+) -> dict:
+    """schema.org NewsArticle of one language version, linked to its translation."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "@id": url,
+        "url": url,
+        "mainEntityOfPage": url,
+        "headline": Truncator(release.title(language)).chars(110),
+        "description": describe(release.lead(language) or release.body(language)),
+        "inLanguage": language,
+        "datePublished": release.published_at.isoformat() if release.published_at else None,
+        "dateModified": (release.updated_at or release.published_at).isoformat()
+        if (release.updated_at or release.published_at)
+        else None,
+        "author": [
+            {"@type": author["type"], "name": author["name"], **(
+                {"jobTitle": author["position"]} if author["position"] else {}
+            )}
+            for author in authors
+        ] or [publisher_jsonld(language)],
+        "publisher": publisher_jsonld(language),
+    }  # fmt: skip
+    if image:
+        data["image"] = {
+            "@type": "ImageObject",
+            "url": image.absolute_url,
+            "width": image.width,
+            "height": image.height,
+        }
+    if original_url:
+        data["isBasedOn"] = original_url
+    if other_url:
+        # Russian is the primary language: the English version is its translation.
+        relation = "workTranslation" if language == "ru" else "translationOfWork"
+        data[relation] = {
+            "@type": "NewsArticle",
+            "@id": other_url,
+            "url": other_url,
+            "inLanguage": other_language(language),
+        }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def seo_context(
+    *,
+    title: str,
+    description: str,
+    path: str,
+    language: str,
+    alternates: dict[str, str] | None = None,
+    noindex: bool = False,
+    og_type: str = "website",
+    image: Rendition | None = None,
+    jsonld: dict | None = None,
+    published: datetime.datetime | None = None,
+    modified: datetime.datetime | None = None,
+) -> dict:
+    """What the <head> says to search engines and social networks. `alternates` maps each
+    language in which this page exists to its path (hreflang; x-default is the Russian one)."""
+    alternates = alternates or {}
+    hreflang = [(lang, absolute(alternates[lang])) for lang in LANGUAGES if lang in alternates]
+    x_default = alternates.get("ru") or alternates.get("en")
+    return {
+        "title": title,
+        "description": description,
+        "canonical": absolute(path),
+        "alternates": hreflang if len(hreflang) > 1 else [],
+        "x_default": absolute(x_default) if x_default and len(hreflang) > 1 else "",
+        "robots": "noindex" if noindex else "",
+        "og_type": og_type,
+        "og_locale": OG_LOCALES[language],
+        "og_locale_alternates": [OG_LOCALES[lang] for lang, _url in hreflang if lang != language],
+        "image": image,
+        "jsonld": jsonld,
+        "published": published,
+        "modified": modified,
+    }
+
+
+def language_switch(language: str, path: str, *, exists: bool = True) -> dict:
+    """The link to the other language: the same page there, or that language's news list."""
+    other = other_language(language)
+    return {
+        "language": other,
+        "name": LANGUAGE_NAMES[other],
+        "url": path if exists else url_in(other, "news:list"),
+        "same_page": exists,
+    }
+
+
+# The pages -----------------------------------------------------------------------------------
+
+
+def cards(
+    releases: list[Release], language: str, thumbnails: dict[int, Rendition] | None = None
+) -> list[dict]:
+    """What a list shows of each release: title, link, date, lead, categories, thumbnail."""
+    thumbnails = thumbnails or {}
+    return [
+        {
+            "title": release.title(language),
+            "url": release.get_absolute_url(language),
+            "date": release.published_at,
+            "lead": release.lead(language),
+            "title_html": getattr(release, "highlighted_title", ""),
+            "snippet": getattr(release, "snippet", ""),
+            "categories": [
+                {
+                    "name": category.name(language),
+                    "url": category.get_absolute_url(language),
+                    "fallback": language == "en" and not category.name_en,
+                }
+                for category in release.categories.all()
+            ]
+            if "categories" in getattr(release, "_prefetched_objects_cache", {})
+            else [],
+            "thumbnail": thumbnails.get(release.pk),
+            "image_alt": getattr(release, f"image_alt_{language}"),
+        }
+        for release in releases
+    ]
+
+
+def _published_order(queryset: ReleaseQuerySet) -> ReleaseQuerySet:
+    return queryset.order_by("-published_at", "-id")
+
+
+@method_decorator(public_page, name="dispatch")
+class PublicReleaseMixin(View):
+    """Supplies the public queryset of the URL's language and the context every page shares."""
+
+    template_name = "news/release_list.html"
+    http_method_names = ["get", "head"]
+
+    @property
+    def language(self) -> str:
+        return current_language()
+
+    def published(self) -> ReleaseQuerySet:
+        return Release.objects.published(self.language)
+
+    def base_context(self) -> dict:
+        language = self.language
+        return {
+            "language": language,
+            "navigation": site_navigation(language),
+            "site_name": SITE_NAME,
+            "body_name": BODY_NAME,
+            "body_short_name": BODY_SHORT_NAME,
+        }
+
+    def render(self, context: dict, *, status: int = 200) -> TemplateResponse:
+        return TemplateResponse(
+            self.request, self.template_name, {**self.base_context(), **context}, status=status
+        )
+
+
+class ReleaseListMixin(PublicReleaseMixin):
+    """A paginated list of public releases, newest first, with categories and thumbnails."""
+
+    allow_empty = True
+
+    def releases(self) -> ReleaseQuerySet:
+        return self.published()
+
+    def page_context(self) -> dict:
+        raise NotImplementedError
+
+    def list_context(self, releases: list[Release], window: PageWindow) -> dict:
+        return {
+            "cards": cards(releases, self.language, renditions(releases, "image_list")),
+            "page": window,
+        }
+
+    def get(self, request, *args, **kwargs):
+        context = self.page_context()
+        queryset = _published_order(self.releases().for_listing())
+        releases, window = paginate(request, queryset)
+        if not releases and not self.allow_empty:
+            raise Http404(_("There are no releases here."))
+        context.update(self.list_context(releases, window))
+        seo = context["seo"]
+        if window.number > 1:
+            seo["canonical"] = absolute(request.get_full_path())
+            seo["title"] = _("%(title)s, page %(number)s") % {
+                "title": seo["title"],
+                "number": window.number,
+            }
+        if not releases:
+            seo["robots"] = "noindex"
+        return self.render(context)
+
+
+class ReleaseListView(ReleaseListMixin):
+    def page_context(self) -> dict:
+        language = self.language
+        path = url_in(language, "news:list")
+        alternates = {lang: url_in(lang, "news:list") for lang in LANGUAGES}
+        return {
+            "heading": _("News"),
+            "is_news_list": True,
+            "seo": seo_context(
+                title=_("News"),
+                description=str(SITE_DESCRIPTION),
+                path=path,
+                language=language,
+                alternates=alternates,
+                jsonld={
+                    "@context": "https://schema.org",
+                    "@type": "WebSite",
+                    "name": str(SITE_NAME),
+                    "url": absolute(path),
+                    "inLanguage": language,
+                    "publisher": publisher_jsonld(language),
+                    "potentialAction": {
+                        "@type": "SearchAction",
+                        "target": absolute(url_in(language, "news:search")) + "?q={query}",
+                        "query-input": "required name=query",
+                    },
+                },
+            ),
+            "switch": language_switch(language, alternates[other_language(language)]),
+        }
+
+
+def _month_bounds(year: int, month: int | None) -> tuple[datetime.datetime, datetime.datetime]:
+    try:
+        start = datetime.datetime(year, month or 1, 1)
+        if month is None:
+            end = datetime.datetime(year + 1, 1, 1)
+        else:
+            end = datetime.datetime(year + month // 12, month % 12 + 1, 1)
+    except (ValueError, OverflowError) as error:
+        raise Http404(_("No such date.")) from error
+    zone = timezone.get_current_timezone()
+    return timezone.make_aware(start, zone), timezone.make_aware(end, zone)
+
+
+class ReleaseYearArchiveView(ReleaseListMixin):
+    """All public releases of one year, with links to its months; 404 for an empty year."""
+
+    template_name = "news/release_archive_year.html"
+    allow_empty = False
+
+    def releases(self) -> ReleaseQuerySet:
+        start, end = _month_bounds(self.kwargs["year"], None)
+        return self.published().filter(published_at__gte=start, published_at__lt=end)
+
+    def page_context(self) -> dict:
+        language, year = self.language, self.kwargs["year"]
+        path = url_in(language, "news:archive_year", year=year)
+        months = self.releases().dates("published_at", "month", order="ASC")
+        title = _("News archive: %(year)s") % {"year": year}
+        return {
+            "heading": title,
+            "year": year,
+            "months": list(months),
+            "seo": seo_context(
+                title=title,
+                description=_("Press releases of %(year)s.") % {"year": year},
+                path=path,
+                language=language,
+            ),
+            "switch": language_switch(language, url_in(other_language(language), "news:list"),
+                                      exists=False),
+        }  # fmt: skip
+
+
+class ReleaseMonthArchiveView(ReleaseListMixin):
+    """All public releases of one month; 404 for an empty month."""
+
+    template_name = "news/release_archive_month.html"
+    allow_empty = False
+
+    def releases(self) -> ReleaseQuerySet:
+        start, end = _month_bounds(self.kwargs["year"], self.kwargs["month"])
+        return self.published().filter(published_at__gte=start, published_at__lt=end)
+
+    def page_context(self) -> dict:
+        language, year, month = self.language, self.kwargs["year"], self.kwargs["month"]
+        start, _end = _month_bounds(year, month)
+        path = url_in(language, "news:archive_month", year=year, month=month)
+        from news.templatetags.public import month_name
+
+        title = _("News archive: %(month)s") % {"month": month_name(start, language)}
+        return {
+            "heading": title,
+            "year": year,
+            "month": start,
+            "seo": seo_context(
+                title=title,
+                description=_("Press releases of %(month)s.") % {
+                    "month": month_name(start, language)
+                },
+                path=path,
+                language=language,
+            ),
+            "switch": language_switch(language, "", exists=False),
+        }  # fmt: skip
+
+
+class CategoryReleaseListView(ReleaseListMixin):
+    """The public releases of one category; 404 for an unknown category."""
+
+    template_name = "news/release_list_category.html"
+
+    def get(self, request, *args, **kwargs):
+        self.category = Category.objects.filter(slug=kwargs["slug"]).first()
+        if self.category is None:
+            raise Http404(_("No such category."))
+        return super().get(request, *args, **kwargs)
+
+    def releases(self) -> ReleaseQuerySet:
+        return self.published().filter(categories=self.category)
+
+    def page_context(self) -> dict:
+        language, category = self.language, self.category
+        name = category.name(language)
+        alternates = {lang: category.get_absolute_url(lang) for lang in LANGUAGES}
+        return {
+            "heading": name,
+            "category": category,
+            "category_fallback": language == "en" and not category.name_en,
+            "seo": seo_context(
+                title=name,
+                description=_("Press releases in the category “%(name)s”.") % {"name": name},
+                path=alternates[language],
+                language=language,
+                alternates=alternates,
+            ),
+            "switch": language_switch(language, alternates[other_language(language)]),
+        }
+
+
+class SearchView(PublicReleaseMixin):
+    """Search among the public releases of the URL's language (see news/search.py)."""
+
+    template_name = "news/release_search.html"
+
+    def get(self, request, *args, **kwargs):
+        language = self.language
+        raw = request.GET.get("q", "")
+        query = release_search.parse(raw)
+        releases, window = [], PageWindow(1, False, False)
+        if query:
+            releases, window = paginate(
+                request, release_search.search(query, language), keep=("q",)
+            )
+            for release in releases:
+                release_search.present(release, query, language)
+        path = url_in(language, "news:search")
+        other_path = url_in(other_language(language), "news:search")
+        if query:
+            other_path += "?" + urlencode({"q": query.text})
+        title = _("Search: %(query)s") % {"query": query.text} if query else _("Search")
+        return self.render(
+            {
+                "heading": _("Search"),
+                "query": query,
+                "raw_query": raw[: release_search.MAX_QUERY_LENGTH],
+                "truncated": len(" ".join(raw.split())) > len(query.text) and bool(query),
+                "cards": cards(releases, language),
+                "page": window,
+                "seo": seo_context(
+                    title=title,
+                    description=str(SITE_DESCRIPTION),
+                    path=path,
+                    language=language,
+                    noindex=True,
+                ),
+                "switch": language_switch(language, other_path),
+            }
+        )
+
+
+def public_release(pk: int, language: str) -> Release | None:
+    """The public release `pk` in `language`, with its neighbours in the public order and
+    whether its other language version is public, all in one query (None if not public)."""
+    public = Release.objects.published(language)
+    older = public.filter(
+        Q(published_at__lt=OuterRef("published_at"))
+        | Q(published_at=OuterRef("published_at"), pk__lt=OuterRef("pk"))
+    ).order_by("-published_at", "-pk")
+    newer = public.filter(
+        Q(published_at__gt=OuterRef("published_at"))
+        | Q(published_at=OuterRef("published_at"), pk__gt=OuterRef("pk"))
+    ).order_by("published_at", "pk")
+    title = f"title_{language}"
+    neighbours = {}
+    for name, queryset in (("previous", older), ("next", newer)):
+        for field in ("pk", "slug", title):
+            neighbours[f"{name}_{'title' if field == title else field}"] = Subquery(
+                queryset.values(field)[:1]
+            )
+    other = Release.objects.published(other_language(language)).filter(pk=OuterRef("pk"))
+    rows = list(
+        public.filter(pk=pk).annotate(other_public=Exists(other), **neighbours).order_by()[:1]
+    )
+    return rows[0] if rows else None
+
+
+def _authors(release: Release, language: str) -> list[dict]:
+    authors = []
+    for link in release.release_authors.all():
+        author = link.author
+        name = author.name(language)
+        authors.append(
+            {
+                "name": name,
+                "position": author.position(language),
+                "lang": "ru" if language == "en" and not author.name_en else language,
+                "type": "Person" if (author.user_id or author.position_ru) else "Organization",
+            }
+        )
+    return authors
+
+
+def detail_context(release: Release, language: str, *, preview: bool = False) -> dict:
+    """The context of `templates/news/release_detail.html` for `release` in `language`.
+
+    Public pages pass a release from `public_release()` (neighbours and the other language
+    annotated). The signed preview (`news/preview.py`) passes `preview=True` with any release,
+    public or not: then nothing is read from the public order (no previous/next links), the
+    page is marked noindex and shows the preview banner, and the language link goes to the
+    other language's preview when that version has content. Reads categories, authors and
+    sources (prefetched by the public view; queried here otherwise)."""
+    other = other_language(language)
+    path = release.get_absolute_url(language)
+    if preview:
+        other_exists = bool(release.title(other) or release.body(other))
+        if other_exists:
+            from news.preview import preview_path
+
+            switch = language_switch(language, preview_path(release, other))
+        else:
+            switch = language_switch(language, "", exists=False)
+        other_url = None
+        neighbours = {}
+    else:
+        other_exists = bool(getattr(release, "other_public", False))
+        other_path = release.get_absolute_url(other) if other_exists else ""
+        switch = language_switch(language, other_path, exists=other_exists)
+        other_url = absolute(other_path) if other_exists else None
+        neighbours = {
+            name: {
+                "url": url_in(language, "news:detail", pk=pk,
+                              slug=getattr(release, f"{name}_slug")),
+                "title": getattr(release, f"{name}_title"),
+            }
+            for name in ("previous", "next")
+            if (pk := getattr(release, f"{name}_pk", None))
+        }  # fmt: skip
+    authors = _authors(release, language)
+    sources = list(release.sources.all())
+    original = next((s for s in sources if s.kind == SourceKind.ORIGINAL), None)
+    detail_image = renditions([release], "image_detail").get(release.pk)
+    social_image = renditions([release], "image_social").get(release.pk)
+    alternates = {language: path}
+    if other_url:
+        alternates[other] = release.get_absolute_url(other)
+    lead = release.lead(language)
+    return {
+        "object": release,
+        "release": release,
+        "language": language,
+        "is_preview": preview,
+        "title": release.title(language),
+        "lead": lead,
+        "body": release.body(language),
+        "categories": [
+            {
+                "name": category.name(language),
+                "url": category.get_absolute_url(language),
+                "fallback": language == "en" and not category.name_en,
+            }
+            for category in release.categories.all()
+        ],
+        "authors": authors,
+        "original_source": original,
+        "related_sources": [
+            {"url": s.url, "label": getattr(s, f"label_{language}") or s.url}
+            for s in sources
+            if s.kind != SourceKind.ORIGINAL
+        ],
+        "image": detail_image,
+        "image_alt": release.image_alt(language),
+        "image_caption": release.image_caption(language),
+        "neighbours": neighbours,
+        "switch": switch,
+        "seo": seo_context(
+            title=release.title(language),
+            description=describe(lead or release.body(language)),
+            path=path,
+            language=language,
+            alternates=alternates,
+            noindex=preview,
+            og_type="article",
+            image=social_image,
+            published=release.published_at,
+            modified=release.updated_at,
+            jsonld=None
+            if preview
+            else release_jsonld(
+                release,
+                language,
+                url=absolute(path),
+                other_url=other_url,
+                image=social_image,
+                authors=authors,
+                original_url=original.url if original else None,
+            ),
+        ),
+        "navigation": site_navigation(language),
+        "site_name": SITE_NAME,
+        "body_name": BODY_NAME,
+        "body_short_name": BODY_SHORT_NAME,
+    }
+
+
+class ReleaseDetailView(PublicReleaseMixin):
+    """A release in one language. `/<lang>/news/<id>/` and stale slugs redirect (301) to the
+    canonical URL; a withdrawn release answers 410 Gone; anything else not public, 404."""
+
+    template_name = "news/release_detail.html"
+
+    def get(self, request, *args, pk: int, slug: str | None = None, **kwargs):
+        language = self.language
+        release = public_release(pk, language)
+        if release is None:
+            return self.not_public(pk, language)
+        if slug != release.slug:
+            return HttpResponsePermanentRedirect(release.get_absolute_url(language))
+        prefetch_related_objects(
+            [release],
+            "categories",
+            Prefetch("release_authors", queryset=ReleaseAuthor.objects.select_related("author")),
+            "sources",
+        )
+        return TemplateResponse(request, self.template_name, detail_context(release, language))
+
+    def not_public(self, pk: int, language: str) -> HttpResponse:
+        # Gone, not missing: it was withdrawn, and this language version existed.
+        withdrawn = (
+            Release.objects.withdrawn().filter(pk=pk, **{f"{language}_complete": True}).exists()
+        )
+        if not withdrawn:
+            raise Http404(_("No such release."))
+        response = render(
+            self.request,
+            "news/release_gone.html",
+            {
+                **self.base_context(),
+                "seo": seo_context(
+                    title=_("Release withdrawn"),
+                    description="",
+                    path=self.request.path,
+                    language=language,
+                    noindex=True,
+                ),
+                "switch": language_switch(language, "", exists=False),
+            },
+            status=410,
+        )
+        return response
+
+
+# Redirects and robots ------------------------------------------------------------------------
 
 
 def root_redirect(request):
+    """`/` goes to the news list in the visitor's language (Accept-Language, Russian by
+    default); the answer varies with those headers and is never cached as permanent."""
     language = get_language_from_request(request, check_path=False)
-    with override(language if language in ("ru", "en") else "ru"):
-        return redirect(reverse("news:list"))
-
-
-class PublicReleaseMixin:
-    def get_queryset(self):
-        return Release.objects.published(get_language())
-
-
-class ReleaseListView(PublicReleaseMixin, ListView):
-    paginate_by = 20
-
-    def get_queryset(self):
-        return super().get_queryset().for_listing()
-
-
-class ReleaseDetailView(PublicReleaseMixin, DetailView):
-    def get(self, request, *args, **kwargs):
-        self.object = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
-        if kwargs.get("slug") != self.object.slug:
-            return HttpResponsePermanentRedirect(self.object.get_absolute_url(get_language()))
-        return self.render_to_response(self.get_context_data(object=self.object))
-
-
-class ReleaseYearArchiveView(ReleaseListView):
-    pass
-
-
-class ReleaseMonthArchiveView(ReleaseListView):
-    pass
-
-
-class CategoryReleaseListView(ReleaseListView):
-    pass
-
-
-class SearchView(ReleaseListView):
-    pass
+    response = HttpResponseRedirect(
+        url_in(language if language in LANGUAGES else settings.LANGUAGE_CODE, "news:list")
+    )
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response
 
 
 def robots_txt(request):
-    return HttpResponse("User-agent: *\nAllow: /\n", content_type="text/plain")
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        *(f"Disallow: /{lang}/news/search/" for lang in LANGUAGES),
+        *(f"Disallow: /{lang}/news/preview/" for lang in LANGUAGES),
+        "",
+        f"Sitemap: {absolute('/sitemap.xml')}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
+@public_page
 def legacy_redirect(request, number):
-    raise Http404
+    """`/news/<n>` of the old site: 301 to the public release imported from
+    `http(s)://<LEGACY_HOST>/news/<n>` (Russian version first), 404 if there is none."""
+    number = str(int(number))
+    host = settings.LEGACY_HOST
+    addresses = [
+        f"{scheme}://{host}/news/{number}{slash}"
+        for scheme in ("https", "http")
+        for slash in ("", "/")
+    ]
+    for language in LANGUAGES:
+        release = (
+            Release.objects.published(language)
+            .filter(sources__kind=SourceKind.ORIGINAL, sources__url__in=addresses)
+            .only("pk", "slug")
+            .first()
+        )
+        if release is not None:
+            return HttpResponsePermanentRedirect(release.get_absolute_url(language))
+    raise Http404(_("No such release."))
