@@ -88,7 +88,7 @@ def register_sqlite_functions(conn) -> None:
 def vector_sql(language: str, columns: dict[str, str] | None = None) -> str:
     """The weighted tsvector of one language; the GIN index is built on exactly this."""
     config = CONFIGS[language]
-    columns = columns or {name: name for name in ("title", "lead", "body")}
+    columns = columns or {name: f"{name}_{language}" for name in ("title", "lead", "body")}
     parts = [
         f"setweight(to_tsvector('{config}'::regconfig, {columns[name]}), '{weight}')"
         for name, weight in (("title", "A"), ("lead", "B"), ("body", "C"))

@@ -862,4 +862,9 @@ def legacy_redirect(request, number):
         )
         if release is not None:
             return HttpResponsePermanentRedirect(release.get_absolute_url(language))
+    # LocaleMiddleware answers a 404 on a path without a language prefix by redirecting to the
+    # same path under /ru/; for /news/<n> that is the short URL of release id <n>, a different
+    # release (and CommonMiddleware would add a slash first). A language-prefixed path that
+    # resolves to nothing tells both that this 404 is final.
+    request.path_info = f"/{settings.LANGUAGE_CODE}/legacy-not-found{request.path_info}"
     raise Http404(_("No such release."))
