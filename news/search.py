@@ -157,6 +157,16 @@ class _Raw(Func):
         return self.raw_template.format(*sqls), params + self.raw_params
 
 
+def matches(query: SearchQuery, language: str) -> Func:
+    """PostgreSQL: the condition `vector @@ query`, which the GIN index of `language` serves."""
+    return _Raw(
+        "{} @@ {}",
+        ReleaseVector(language),
+        ReleaseTsQuery(query, language),
+        output_field=BooleanField(),
+    )
+
+
 def _postgres(queryset: ReleaseQuerySet, query: SearchQuery, language: str) -> ReleaseQuerySet:
     config = CONFIGS[language]
     vector, tsquery = ReleaseVector(language), ReleaseTsQuery(query, language)
@@ -168,7 +178,7 @@ def _postgres(queryset: ReleaseQuerySet, query: SearchQuery, language: str) -> R
         output_field=TextField(),
     )
     return (
-        queryset.filter(_Raw("{} @@ {}", vector, tsquery, output_field=BooleanField()))
+        queryset.filter(matches(query, language))
         .annotate(
             search_rank=_Raw("ts_rank({}, {})", vector, tsquery, output_field=FloatField()),
             search_title=_Raw(

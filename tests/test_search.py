@@ -1,0 +1,258 @@
+"""Public search. Every test runs on both backends (CI runs the suite on SQLite and on
+PostgreSQL); where the backends differ by design, the test states each one's behaviour:
+PostgreSQL stems words (russian/english configurations) and has GIN indexes, the SQLite
+fallback matches case-folded substrings."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import connection
+
+from news import search
+from news.models import Release
+from tests.factories import (
+    DraftFactory,
+    PublishedFactory,
+    RussianOnlyPublishedFactory,
+    ScheduledFactory,
+    WithdrawnFactory,
+)
+from tests.test_public import parse
+
+pytestmark = pytest.mark.django_db
+POSTGRES = connection.vendor == "postgresql"
+
+
+def found(client, query: str, language: str = "ru") -> list[str]:
+    """Titles on the search page, in order."""
+    response = client.get(f"/{language}/news/search/", {"q": query})
+    assert response.status_code == 200
+    main = parse(response.content).find("main")
+    return [h2.text for h2 in main.find_all("h2")]
+
+
+@pytest.fixture
+def migration_release():
+    return PublishedFactory(
+        title_ru="Совещание экспертов в Минске",
+        lead_ru="Эксперты встретились в Минске.",
+        body_ru="<p>Эксперты встретились в Минске.</p><p>Обсуждены вопросы миграции населения.</p>",
+        title_en="Experts met in Minsk",
+        lead_en="Experts met in Minsk.",
+        body_en="<p>Experts met in Minsk.</p><p>Questions of migration were discussed.</p>",
+    )
+
+
+class TestWordsAndCase:
+    def test_cyrillic_capitals_find_lower_case_text(self, client, migration_release):
+        assert found(client, "МИГРАЦИИ") == [migration_release.title_ru]
+        assert found(client, "минске") == [migration_release.title_ru]
+        assert found(client, "MIGRATION", "en") == [migration_release.title_en]
+
+    def test_sqlite_itself_would_miss_cyrillic_case(self, migration_release):
+        """Why the fallback folds case itself: SQLite's LIKE folds ASCII letters only."""
+        native = Release.objects.filter(body_ru__icontains="МИГРАЦИИ").exists()
+        assert native is POSTGRES
+
+    def test_yo_and_ye_are_the_same_letter(self, client):
+        release = PublishedFactory(title_ru="Молодёжный форум", body_ru="<p>Встреча молодёжи.</p>")
+        assert found(client, "молодежный") == [release.title_ru]
+
+    def test_russian_word_forms(self, client, migration_release):
+        """PostgreSQL: "миграционной" (stem "миграцион") finds a release that says only
+        "миграции" (stem "миграц"), through its derivational root; SQLite matches substrings,
+        so there the word must appear as typed."""
+        hits = found(client, "миграционной")
+        if POSTGRES:
+            assert hits == [migration_release.title_ru]
+            assert found(client, "миграция") == [migration_release.title_ru]
+            assert found(client, "экспертами") == [migration_release.title_ru]
+        else:
+            assert hits == []
+            assert found(client, "миграци") == [migration_release.title_ru]
+
+    def test_the_sample_release_is_found_by_a_word_form(self, client, sample_path):
+        from django.core.management import call_command
+
+        call_command(
+            "import_releases", str(sample_path), "--published-at", "2011-12-14T15:00", verbosity=0
+        )
+        title = "Исполнительный комитет СНГ и Администрация МОМ договорились о сотрудничестве"
+        hits = found(client, "миграционной политики")
+        assert len(hits) == 1 and hits[0].startswith(title)
+        if POSTGRES:
+            assert found(client, "сотрудничества")[0].startswith(title)
+
+    def test_english_stemming_on_postgresql(self, client, migration_release):
+        hits = found(client, "migrations discussing", "en")
+        assert hits == ([migration_release.title_en] if POSTGRES else [])
+
+    def test_all_words_must_match(self, client, migration_release):
+        other = PublishedFactory(title_ru="Совещание в Бишкеке", body_ru="<p>Миграции нет.</p>")
+        assert set(found(client, "совещание")) == {migration_release.title_ru, other.title_ru}
+        assert found(client, "совещание минске") == [migration_release.title_ru]
+
+    def test_title_ranks_above_lead_above_body(self, client):
+        body = PublishedFactory(
+            title_ru="Заседание", lead_ru="Встреча.", body_ru="<p>Транзит грузов.</p>"
+        )
+        lead = PublishedFactory(title_ru="Совещание", lead_ru="Транзит.", body_ru="<p>Итоги.</p>")
+        title = PublishedFactory(title_ru="Транзит", lead_ru="Итоги.", body_ru="<p>Итоги.</p>")
+        assert found(client, "транзит") == [title.title_ru, lead.title_ru, body.title_ru]
+
+    def test_markup_in_the_body_is_not_searched(self, client):
+        PublishedFactory(
+            body_ru='<p>Текст со <a href="https://example.org/strong">ссылкой</a>.</p>'
+        )
+        assert found(client, "href") == []
+        assert found(client, "strong") == []
+
+    def test_exact_phrase_and_exclusion(self, client, migration_release):
+        other = PublishedFactory(title_ru="Эксперты в Минске", body_ru="<p>Транспорт.</p>")
+        phrase = found(client, '"вопросы миграции"')
+        excluded = found(client, "минске -миграции")
+        if POSTGRES:
+            assert phrase == [migration_release.title_ru]
+            assert excluded == [other.title_ru]
+        else:  # quotes and minus are punctuation to the fallback: every word must occur
+            assert phrase == [migration_release.title_ru]
+            assert excluded == [migration_release.title_ru]
+
+
+class TestSnippets:
+    def test_hits_are_highlighted_and_the_text_escaped(self, client):
+        PublishedFactory(
+            title_ru="Миграция & <право>",
+            lead_ru="Кратко.",
+            body_ru="<p>Вводная часть.</p><p>Новые правила миграции &amp; учёта.</p>",
+        )
+        response = client.get("/ru/news/search/", {"q": "миграции"})
+        html = response.content.decode()
+        card = parse(html).find("main").find("ol")
+        assert card.find("mark") is not None
+        assert "миграци" in card.find("p", class_="card-lead").find("mark").text.lower()
+        assert "&lt;право&gt;" in html and "<право>" not in html
+        assert "<script" not in card.find("p", class_="card-lead").text
+
+    def test_a_snippet_is_bounded(self, client):
+        PublishedFactory(body_ru="<p>" + "Слово " * 2000 + "искомое " + "слово " * 2000 + "</p>")
+        card = parse(client.get("/ru/news/search/", {"q": "искомое"}).content).find("ol")
+        snippet = card.find("p", class_="card-lead")
+        assert "искомое" in snippet.text
+        assert len(snippet.text) < 600
+
+
+class TestThePublicRule:
+    @pytest.mark.parametrize("language", ["ru", "en"])
+    def test_only_public_versions_are_found(self, client, language):
+        word = {"ru": "Заседание", "en": "Meeting"}[language]
+        public = PublishedFactory()
+        DraftFactory()
+        ScheduledFactory()
+        WithdrawnFactory()
+        russian_only = RussianOnlyPublishedFactory()
+        hits = found(client, word, language)
+        expected = [public.title(language)]
+        if language == "ru":
+            expected.insert(0, russian_only.title_ru)
+        assert hits == expected
+
+
+ABSURD = [
+    "",
+    "   ",
+    "!!!",
+    "—…«»()[]{}<>",
+    "%",
+    "_",
+    "\\",
+    "'",
+    '"',
+    "' OR 1=1 --",
+    "'; DROP TABLE news_release; --",
+    "SELECT * FROM auth_user",
+    "a:* & !b | (c",
+    "<script>alert(1)</script>",
+    "заседание" * 1200,
+    "x " * 5000,
+    "\x00\x01\x02",
+    "or or or",
+    "- - -",
+    '"unterminated',
+]
+
+
+class TestAbsurdQueries:
+    @pytest.mark.parametrize("query", ABSURD, ids=range(len(ABSURD)))
+    def test_answers_calmly(self, client, query):
+        PublishedFactory()
+        response = client.get("/ru/news/search/", {"q": query})
+        assert response.status_code == 200
+        assert "<script>alert" not in response.content.decode()
+        assert Release.objects.count() == 1
+
+    def test_a_10_kb_query_is_cut_to_the_limit_and_says_so(self, client):
+        release = PublishedFactory()
+        query = "заседание " + "ж" * 10_000
+        response = client.get("/ru/news/search/", {"q": query})
+        main = parse(response.content).find("main")
+        value = main.find("input", id="search-q").attrs["value"]
+        assert len(value) <= search.MAX_QUERY_LENGTH
+        assert "сокращён" in main.text
+        # Cut at a word boundary: the endless second word is dropped, the first one searched.
+        assert value == "заседание"
+        assert found(client, query) == [release.title_ru]
+
+    def test_punctuation_only_asks_for_a_word(self, client):
+        PublishedFactory()
+        main = parse(client.get("/en/news/search/", {"q": "?!…"}).content).find("main")
+        assert "Enter at least one word or number to search for." in main.text
+        assert main.find("ol") is None
+
+    def test_an_empty_query_reads_no_releases(self, client, django_assert_num_queries):
+        PublishedFactory()
+        client.get("/ru/news/")  # the sidebar of this cache generation is read once
+        with django_assert_num_queries(0):
+            assert client.get("/ru/news/search/", {"q": "  "}).status_code == 200
+
+    def test_the_number_of_words_is_bounded(self):
+        query = search.parse(" ".join(f"слово{n}" for n in range(50)))
+        assert len(query.terms) == search.MAX_TERMS
+
+    def test_paging_keeps_the_query(self, client):
+        PublishedFactory.create_batch(21)
+        main = parse(client.get("/ru/news/search/", {"q": "заседание"}).content).find("main")
+        nav = main.find("nav", class_="pagination")
+        assert nav.find("a").attrs["href"] == (
+            "/ru/news/search/?q=%D0%B7%D0%B0%D1%81%D0%B5%D0%B4%D0%B0%D0%BD%D0%B8%D0%B5&page=2"
+        )
+
+
+class TestIndexes:
+    def test_the_migration_indexes_exactly_what_search_queries(self):
+        migration = importlib.import_module("news.migrations.0002_release_search_indexes")
+        for language in ("ru", "en"):
+            assert migration.VECTORS[language] == search.vector_sql(language)
+
+    def test_gin_indexes_exist_only_on_postgresql(self):
+        with connection.cursor() as cursor:
+            indexes = connection.introspection.get_constraints(cursor, "news_release")
+        names = {name for name, info in indexes.items() if info["index"]}
+        expected = {"release_search_ru_idx", "release_search_en_idx"} if POSTGRES else set()
+        assert names & {"release_search_ru_idx", "release_search_en_idx"} == expected
+
+    @pytest.mark.parametrize("language", ["ru", "en"])
+    def test_postgresql_uses_the_index(self, language):
+        """The search condition is the indexed expression, so PostgreSQL answers it from the GIN
+        index (sequential scans off, as the planner would choose on a large table); SQLite has
+        no full-text index and compares folded text."""
+        query = search.parse("миграции" if language == "ru" else "migration")
+        if not POSTGRES:
+            assert "press_fold" in str(search.search(query, language).query)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = Release.objects.filter(search.matches(query, language)).explain()
+        assert f"release_search_{language}_idx" in plan
