@@ -1,5 +1,101 @@
-from django.http import Http404
+"""Signed preview links: a not-yet-public release shown as its public page will show it, to
+whoever holds the link, for PREVIEW_LINK_HOURS. Nothing is stored: the link is the release id
+signed with a timestamp (TimestampSigner, own salt), so it cannot be forged or extended, and it
+is never indexed or cached."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, override
+from django.views.decorators.http import require_safe
+
+from news.models import LANGUAGES, Release, Status
+from news.views import detail_context
+
+SALT = "news.preview.release"
 
 
-def preview(request, token):
-    raise Http404
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=SALT)
+
+
+def lifetime() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.PREVIEW_LINK_HOURS)
+
+
+def make_token(release: Release) -> str:
+    return _signer().sign(str(release.pk))
+
+
+def preview_path(release: Release, language: str, token: str | None = None) -> str:
+    with override(language):
+        return reverse("news:preview", kwargs={"token": token or make_token(release)})
+
+
+def preview_url(release: Release, language: str, token: str | None = None) -> str:
+    """The absolute link to send to someone outside the newsroom."""
+    return settings.SITE_URL + preview_path(release, language, token)
+
+
+def expires_at(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) + lifetime()
+
+
+def release_id_from_token(token: str) -> int:
+    """The release id a token stands for; raises signing.SignatureExpired for a token older
+    than PREVIEW_LINK_HOURS and signing.BadSignature for anything not signed by us."""
+    value = _signer().unsign(token, max_age=lifetime())
+    try:
+        return int(value)
+    except ValueError as error:  # pragma: no cover - we only ever sign integers
+        raise signing.BadSignature("not a release id") from error
+
+
+def _private(response):
+    response["Cache-Control"] = "no-store, private"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_safe
+def preview(request, token: str):
+    """A release by its signed preview link: 410 once the link has expired, 404 for a tampered
+    link, a withdrawn release or a language it has nothing in; a release already public in
+    this language redirects to its public page."""
+    language = get_language() if get_language() in LANGUAGES else "ru"
+    try:
+        release_id = release_id_from_token(token)
+    except signing.SignatureExpired:
+        response = render(
+            request,
+            "admin/news/release/preview_expired.html",
+            {
+                "hours": settings.PREVIEW_LINK_HOURS,
+                "status": 410,
+                "error_languages": [language, *(lang for lang in LANGUAGES if lang != language)],
+            },
+            status=410,
+        )
+        return _private(response)
+    except signing.BadSignature as error:
+        raise Http404("bad preview link") from error
+    release = (
+        Release.objects.exclude(status=Status.WITHDRAWN)
+        .prefetch_related("categories", "release_authors__author", "sources")
+        .filter(pk=release_id)
+        .first()
+    )
+    if release is None or not (release.title(language) or release.body(language)):
+        raise Http404("no such release in this language")
+    if release.is_public(language):
+        return _private(HttpResponseRedirect(release.get_absolute_url(language)))
+    context = detail_context(release, language, preview=True)
+    response = render(request, "news/release_detail.html", context)
+    return _private(response)

@@ -56,7 +56,8 @@ CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 LEGACY_HOST = env.str("LEGACY_HOST", default="cis.minsk.by")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The newsroom admin site (news/admin_site.py): django.contrib.admin with the review queue.
+    "news.admin_site.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap_view, name="sitemap"),
     re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch
 ]
 urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),

@@ -1,0 +1,70 @@
+"""The newsroom's admin site: Django's admin with the press service's name, the review queue on
+the index page and the interface language rule. Installed as the default admin site through
+`NewsroomAdminConfig` (INSTALLED_APPS), so `django.contrib.admin.site` is this site."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+INTERFACE_LANGUAGES = ("ru", "en")
+
+
+def interface_language(request) -> str:
+    """The newsroom speaks Russian to those who ask for it and English to everyone else: the
+    language chosen with the header switch (cookie) first, then the first of the browser's
+    languages that the newsroom speaks, else English. (The public site instead falls back to
+    Russian, its primary language.)"""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in INTERFACE_LANGUAGES:
+        return chosen
+    for tag, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        language = tag.split("-")[0].lower()
+        if language in INTERFACE_LANGUAGES:
+            return language
+    return "en"
+
+
+def speaking_interface_language(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        language = interface_language(request)
+        if translation.get_language() != language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class NewsroomAdminSite(admin.AdminSite):
+    site_header = _("Press service: newsroom")
+    site_title = _("Newsroom")
+    index_title = _("Newsroom")
+
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(speaking_interface_language(view), cacheable)
+
+    # login and logout are not wrapped by admin_view; they follow the same language rule.
+    def login(self, request, extra_context=None):
+        return speaking_interface_language(super().login)(request, extra_context)
+
+    def logout(self, request, extra_context=None):
+        return speaking_interface_language(super().logout)(request, extra_context)
+
+    def index(self, request, extra_context=None):
+        from news.admin import newsroom_queue
+
+        context = {"newsroom_queue": newsroom_queue(request)}
+        context.update(extra_context or {})
+        return super().index(request, context)
+
+
+class NewsroomAdminConfig(AdminConfig):
+    default_site = "news.admin_site.NewsroomAdminSite"

@@ -1,0 +1,167 @@
+"""Revisions of a release as a press officer reads them: what the text said at each saved
+version (with its authors and sources) and a word-level diff between two versions.
+
+Snapshots come from django-simple-history. The authors and sources of a revision are those that
+existed just before the next revision of the release was saved (the admin saves them right after
+the release in the same request, so "as of the revision's own time" would miss them)."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import html
+import re
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from news.models import Author, Release, ReleaseAuthor, ReleaseSource
+
+# Content fields shown in a diff and copied back by a restore, in reading order.
+TEXT_FIELDS: list[tuple[str, str]] = [
+    ("title_ru", _("Title (Russian)")),
+    ("lead_ru", _("Lead (Russian)")),
+    ("body_ru", _("Text (Russian)")),
+    ("title_en", _("Title (English)")),
+    ("lead_en", _("Lead (English)")),
+    ("body_en", _("Text (English)")),
+    ("image", _("Lead image")),
+    ("image_alt_ru", _("Image alt text (Russian)")),
+    ("image_alt_en", _("Image alt text (English)")),
+    ("image_caption_ru", _("Image caption (Russian)")),
+    ("image_caption_en", _("Image caption (English)")),
+]
+RESTORED_FIELDS = [name for name, _label in TEXT_FIELDS]
+LIST_FIELDS: list[tuple[str, str]] = [
+    ("authors", _("Authors")),
+    ("sources", _("Sources")),
+]
+HTML_FIELDS = {"body_ru", "body_en"}
+
+_BLOCK_END = re.compile(
+    r"</(p|h[1-6]|li|blockquote|tr|table|figcaption|pre)>|<br\s*/?>|<hr\s*/?>", re.I
+)
+_LIST_ITEM = re.compile(r"<li[^>]*>", re.I)
+_CELL = re.compile(r"</t[dh]>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def body_text(body: str) -> str:
+    """The readable text of a sanitized body: one line per paragraph, heading or list item."""
+    text = _LIST_ITEM.sub("• ", body or "")
+    text = _CELL.sub(" | ", text)
+    text = _BLOCK_END.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass
+class Snapshot:
+    """The content of one revision, as plain text per field."""
+
+    record: object  # a HistoricalRelease row
+    fields: dict[str, str]
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+
+def _authors_as_of(release_id: int, moment: datetime.datetime | None) -> list[str]:
+    if moment is None:
+        links = ReleaseAuthor.objects.filter(release_id=release_id).select_related("author")
+        return [str(link.author) for link in links]
+    rows = ReleaseAuthor.history.as_of(moment).filter(release_id=release_id)
+    rows = sorted(rows, key=lambda link: (link.position, link.pk))
+    authors = Author.objects.in_bulk([r.author_id for r in rows])
+    return [str(authors.get(r.author_id, f"#{r.author_id}")) for r in rows]
+
+
+def _sources_as_of(release_id: int, moment: datetime.datetime | None) -> list[ReleaseSource]:
+    if moment is None:
+        return list(ReleaseSource.objects.filter(release_id=release_id))
+    rows = ReleaseSource.history.as_of(moment).filter(release_id=release_id)
+    return sorted(rows, key=lambda source: (source.position, source.pk))
+
+
+def _source_line(source: ReleaseSource) -> str:
+    labels = " / ".join(label for label in (source.label_ru, source.label_en) if label)
+    return f"{source.get_kind_display()}: {source.url}" + (f" ({labels})" if labels else "")
+
+
+def related_until(record) -> datetime.datetime | None:
+    """The moment up to which inline rows belong to this revision: just before the next
+    revision of the release, or None (= now) for the latest one."""
+    later = (
+        Release.history.filter(id=record.id, history_date__gt=record.history_date)
+        .order_by("history_date", "history_id")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    return later - datetime.timedelta(microseconds=1) if later else None
+
+
+def snapshot(record) -> Snapshot:
+    fields = {}
+    for name, _label in TEXT_FIELDS:
+        value = getattr(record, name) or ""
+        value = str(value)
+        fields[name] = body_text(value) if name in HTML_FIELDS else value
+    until = related_until(record)
+    fields["authors"] = "\n".join(_authors_as_of(record.id, until))
+    fields["sources"] = "\n".join(_source_line(s) for s in _sources_as_of(record.id, until))
+    return Snapshot(record=record, fields=fields)
+
+
+def inline_diff(old: str, new: str) -> SafeString:
+    """Word-level diff of two texts as HTML: removed words in <del>, added ones in <ins>,
+    everything escaped; line breaks kept."""
+    old_tokens = _TOKEN.findall(old or "")
+    new_tokens = _TOKEN.findall(new or "")
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    parts: list[str] = []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        removed = escape("".join(old_tokens[a1:a2]))
+        added = escape("".join(new_tokens[b1:b2]))
+        if op == "equal":
+            parts.append(removed)
+            continue
+        if removed:
+            parts.append(f"<del>{removed}</del>")
+        if added:
+            parts.append(f"<ins>{added}</ins>")
+    return mark_safe("".join(parts).replace("\n", "<br>\n"))
+
+
+@dataclass
+class FieldChange:
+    name: str
+    label: str
+    old: str
+    new: str
+
+    @property
+    def html(self) -> SafeString:
+        return inline_diff(self.old, self.new)
+
+
+def compare(old: Snapshot, new: Snapshot) -> list[FieldChange]:
+    """The fields that differ between two snapshots, in reading order."""
+    changes = []
+    for name, label in [*TEXT_FIELDS, *LIST_FIELDS]:
+        if old.fields.get(name, "") != new.fields.get(name, ""):
+            changes.append(FieldChange(name, str(label), old.fields[name], new.fields[name]))
+    return changes
+
+
+def changed_labels(old_record, new_record) -> list[str]:
+    """Which text fields changed from one revision row to the next (cheap: no related rows)."""
+    return [
+        str(label)
+        for name, label in TEXT_FIELDS
+        if str(getattr(old_record, name) or "") != str(getattr(new_record, name) or "")
+    ]

@@ -1,0 +1,169 @@
+"""The newsroom's forms: the release edit form with its rich-text bodies, lead image check and
+optimistic lock, and the small forms of the workflow actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_prose_editor.fields import ProseEditorFormField
+from django_prose_editor.widgets import AdminProseEditorWidget
+
+from news.images import LeadImageField
+from news.models import Category, Release
+from news.sanitize import sanitize_html
+
+# What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
+# one HTML policy, applied again on save); tests/test_admin.py checks the two stay in step.
+BODY_EDITOR_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "Underline": True,
+    "Strike": True,
+    "Subscript": True,
+    "Superscript": True,
+    "HardBreak": True,
+    "Heading": {"levels": [2, 3, 4]},
+    "BulletList": True,
+    "OrderedList": {"enableListAttributes": False},
+    "ListItem": True,
+    "Blockquote": True,
+    "HorizontalRule": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto", "tel"]},
+    "Table": True,
+    "TableRow": True,
+    "TableHeader": True,
+    "TableCell": True,
+    "History": True,
+}
+
+# The fields a release needs before it can be published (workflow.completeness_errors).
+REQUIRED_TO_PUBLISH = ("title_ru", "lead_ru", "body_ru")
+
+
+def body_field(label) -> ProseEditorFormField:
+    return ProseEditorFormField(
+        label=capfirst(label),
+        required=False,
+        extensions=BODY_EDITOR_EXTENSIONS,
+        sanitize=sanitize_html,
+        widget=AdminProseEditorWidget,
+    )
+
+
+class ReleaseAdminForm(forms.ModelForm):
+    """The release form. `base_version` carries the version the person started from; saving
+    over a newer version is refused (their input stays in the form) instead of overwriting."""
+
+    body_ru = body_field(_("body (Russian)"))
+    body_en = body_field(_("body (English)"))
+    image = LeadImageField(label=capfirst(_("lead image")), required=False)
+    categories = forms.ModelMultipleChoiceField(
+        label=capfirst(_("categories")),
+        queryset=Category.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    class Meta:
+        model = Release
+        fields = [
+            "title_ru",
+            "lead_ru",
+            "body_ru",
+            "title_en",
+            "lead_en",
+            "body_en",
+            "published_at",
+            "categories",
+            "image",
+            "image_alt_ru",
+            "image_alt_en",
+            "image_caption_ru",
+            "image_caption_en",
+        ]
+        widgets = {
+            "lead_ru": forms.Textarea(attrs={"rows": 3}),
+            "lead_en": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["base_version"] = self.instance.version
+        marker = gettext("required to publish")
+        for name in REQUIRED_TO_PUBLISH:
+            if name in self.fields:
+                field = self.fields[name]
+                field.widget.attrs["aria-describedby"] = f"id_{name}_helptext"
+                field.help_text = format_html(
+                    '<span class="newsroom-required">{}</span>{}',
+                    marker,
+                    format_html(" {}", field.help_text) if field.help_text else "",
+                )
+        # The locked current row, read in clean() (the admin saves in the same transaction),
+        # and what a refused stale save ran into.
+        self.locked = None
+        self.conflict = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            self.check_version(cleaned.get("base_version"))
+        return cleaned
+
+    def check_version(self, base_version: int | None) -> None:
+        """Lock the release row for the rest of the transaction and refuse the save when it
+        changed since the form was opened. The refused form keeps what was typed; its
+        base_version moves on, so that saving again (after reading the warning) is deliberate."""
+        current = Release.objects.select_for_update().get(pk=self.instance.pk)
+        self.locked = current
+        if base_version is not None and base_version == current.version:
+            return
+        last = current.history.select_related("history_user").first()
+        who = ""
+        if last is not None and last.history_user is not None:
+            who = last.history_user.get_full_name() or last.history_user.get_username()
+        when = date_format(timezone.localtime(current.updated_at), "DATETIME_FORMAT")
+        self.data = self.data.copy()
+        self.data[self.add_prefix("base_version")] = str(current.version)
+        self.conflict = {"version": current.version, "base_version": base_version}
+        raise forms.ValidationError(
+            _(
+                "Someone else saved this release while you were editing it (%(who)s, "
+                "%(when)s; it is now version %(version)s). Your changes have NOT been saved: "
+                "they are still in the form below. Compare them with the saved version "
+                "(History), then save again to replace it with yours."
+            ),
+            code="stale_version",
+            params={
+                "who": who or gettext("unknown"),
+                "when": when,
+                "version": current.version,
+            },
+        )
+
+
+class PublishForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Publication time"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "Leave empty to publish now (or keep the date already set). A future time "
+            "schedules the release: it appears on the site at that moment."
+        ),
+    )
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )

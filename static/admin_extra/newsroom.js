@@ -1,0 +1,69 @@
+// The newsroom admin.
+// 1. Preview links: selected in full when they get focus, ready to copy.
+// 2. The rich-text editor's toolbar speaks the interface language: django-prose-editor
+//    translates its dialogs through the admin's JavaScript catalogue but not the button
+//    titles, so they are translated here (catalogue: locale/admin/ru/LC_MESSAGES/djangojs.po).
+"use strict";
+
+(() => {
+  const translate = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  // Literal calls, so that the strings are found by the catalogue tools.
+  const LABELS = {
+    paragraph: translate("paragraph"),
+    Paragraph: translate("Paragraph"),
+    "Heading 2": translate("Heading 2"),
+    "Heading 3": translate("Heading 3"),
+    "Heading 4": translate("Heading 4"),
+    "unordered list": translate("unordered list"),
+    "ordered list": translate("ordered list"),
+    blockquote: translate("blockquote"),
+    "horizontal rule": translate("horizontal rule"),
+    bold: translate("bold"),
+    italic: translate("italic"),
+    underline: translate("underline"),
+    strike: translate("strike"),
+    subscript: translate("subscript"),
+    superscript: translate("superscript"),
+    "insert link": translate("insert link"),
+    "remove link": translate("remove link"),
+    "Insert table": translate("Insert table"),
+    "Add column": translate("Add column"),
+    "Delete column": translate("Delete column"),
+    "Add row": translate("Add row"),
+    "Delete row": translate("Delete row"),
+    "Merge cells": translate("Merge cells"),
+    "Split cell": translate("Split cell"),
+    "Toggle header cell": translate("Toggle header cell"),
+    "Delete table": translate("Delete table"),
+    undo: translate("undo"),
+    redo: translate("redo"),
+  };
+
+  const translateToolbar = (root) => {
+    for (const button of root.querySelectorAll(".prose-menubar [title], .prose-menubar [aria-label]")) {
+      for (const attribute of ["title", "aria-label"]) {
+        const value = button.getAttribute(attribute);
+        if (value && Object.hasOwn(LABELS, value)) {
+          button.setAttribute(attribute, LABELS[value]);
+        }
+      }
+    }
+    for (const option of root.querySelectorAll(".prose-menubar__option > *")) {
+      const value = option.textContent;
+      if (Object.hasOwn(LABELS, value)) {
+        option.textContent = LABELS[value];
+      }
+    }
+  };
+
+  document.addEventListener("prose-editor:ready", (event) => {
+    const editor = event.target.closest(".prose-editor") || document;
+    translateToolbar(editor);
+  });
+
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches?.("input.newsroom-share")) {
+      event.target.select();
+    }
+  });
+})();
