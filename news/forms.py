@@ -14,7 +14,7 @@ from django_prose_editor.fields import ProseEditorFormField
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from news.images import LeadImageField
-from news.models import Category, Release
+from news.models import Category, Release, Status
 from news.sanitize import sanitize_html
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
@@ -115,6 +115,15 @@ class ReleaseAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             self.check_version(cleaned.get("base_version"))
+            status = self.locked.status if self.locked else self.instance.status
+            if (
+                status == Status.PUBLISHED
+                and "published_at" in self.fields
+                and not cleaned.get("published_at")
+            ):
+                self.add_error(
+                    "published_at", _("A published release must have a publication date.")
+                )
         return cleaned
 
     def check_version(self, base_version: int | None) -> None:

@@ -401,6 +401,15 @@ class TestWhoSeesWhat:
         assert release.title_ru == "Исправленный заголовок"
         assert release.status == Status.PUBLISHED
 
+    def test_a_published_release_keeps_a_publication_date(self, editor_client):
+        release = PublishedFactory()
+        data = release_data(release, published_at_0="", published_at_1="")
+        response = editor_client.post(change_url(release), data)
+        assert response.status_code == 200
+        assert "A published release must have a publication date." in response.content.decode()
+        release.refresh_from_db()
+        assert release.published_at is not None
+
     def test_author_sees_only_events_of_releases_they_may_see(
         self, author_client, author_user, other_author_user
     ):

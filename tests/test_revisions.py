@@ -1,0 +1,190 @@
+"""Revisions: every save is kept with who and when; the admin shows a readable diff between two
+revisions and restores one as a new revision, only where the user may edit."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from news import diff, workflow
+from news.models import Release, ReleaseAuthor, ReleaseSource, Status
+from tests.factories import AuthorFactory, DraftFactory, PublishedFactory, UserFactory
+from tests.test_admin import change_url, message_texts, release_data
+
+pytestmark = pytest.mark.django_db
+
+
+def history_url(release):
+    return reverse("admin:news_release_history", args=[release.pk])
+
+
+def restore_url(release, record):
+    return reverse("admin:news_release_restore", args=[release.pk, record.history_id])
+
+
+@pytest.fixture
+def edited(client, author_user):
+    """A draft written and then edited twice through the admin by its author."""
+    signature = AuthorFactory(name_ru="Пресс-служба")
+    client.force_login(author_user)
+    data = release_data(
+        title_ru="Первый заголовок",
+        lead_ru="Лид.",
+        body_ru="<p>Старый абзац о <b>сотрудничестве</b>.</p>",
+        **{
+            "release_authors-TOTAL_FORMS": "1",
+            "release_authors-0-author": str(signature.pk),
+            "release_authors-0-position": "0",
+            "sources-TOTAL_FORMS": "1",
+            "sources-0-url": "https://cis.minsk.by/news/1",
+            "sources-0-kind": "original",
+            "sources-0-position": "0",
+        },
+    )
+    assert client.post("/admin/news/release/add/", data).status_code == 302
+    release = Release.objects.get()
+    data = release_data(
+        release,
+        title_ru="Второй заголовок",
+        body_ru="<p>Новый абзац о <b>сотрудничестве</b>.</p><p>Ещё один.</p>",
+        **{"release_authors-0-DELETE": "on"},
+    )
+    assert client.post(change_url(release), data).status_code == 302
+    release.refresh_from_db()
+    assert (
+        client.post(change_url(release), release_data(release, lead_ru="Новый лид.")).status_code
+        == 302
+    )
+    release.refresh_from_db()
+    client.get("/admin/")  # the "saved" messages are shown (and consumed) here
+    return release
+
+
+class TestHistory:
+    def test_every_save_is_listed_with_who_and_when(self, client, edited, author_user):
+        records = list(edited.history.all())
+        assert [r.version for r in records] == [3, 2, 1]
+        assert {r.history_user for r in records} == {author_user}
+        page = client.get(history_url(edited)).content.decode()
+        assert page.count('name="from"') == 3
+        assert "Ольга" in page  # the author's name, not only the account
+        assert "Title (Russian), Text (Russian)" in page  # what changed in version 2
+
+    def test_workflow_steps_appear_with_their_reason(self, client, edited, author_user):
+        workflow.submit(edited, by=author_user)
+        page = client.get(history_url(edited)).content.decode()
+        assert "Submit for review" in page
+
+    def test_an_author_cannot_see_the_history_of_a_release_they_cannot_see(
+        self, client, other_author_user
+    ):
+        release = DraftFactory(created_by=other_author_user)
+        client.force_login(other_author_user)
+        assert client.get(history_url(release)).status_code == 200
+        client.force_login(UserFactory(username="officer3", role="Authors"))
+        assert client.get(history_url(release)).status_code == 404
+
+
+class TestDiff:
+    def test_the_diff_shows_words_removed_and_added(self, client, edited):
+        first, second = edited.history.order_by("history_date")[:2]
+        url = reverse("admin:news_release_compare", args=[edited.pk])
+        response = client.get(url, {"from": first.history_id, "to": second.history_id})
+        assert response.status_code == 200
+        changes = {c.name: c for c in response.context["changes"]}
+        assert set(changes) == {"title_ru", "body_ru", "authors"}
+        html = str(changes["body_ru"].html)
+        assert "<del>Старый</del><ins>Новый</ins>" in html
+        assert "Ещё один.</ins>" in html
+        assert "<b>" not in html  # bodies are compared as text
+        assert "<del>Пресс-служба</del>" in str(changes["authors"].html)
+
+    def test_the_default_compares_the_latest_two(self, client, edited):
+        url = reverse("admin:news_release_compare", args=[edited.pk])
+        changes = client.get(url).context["changes"]
+        assert [c.name for c in changes] == ["lead_ru"]
+
+    def test_markup_in_text_is_escaped_in_the_diff(self):
+        html = str(diff.inline_diff("Заголовок", "Заголовок <script>alert(1)</script>"))
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in html
+
+    def test_body_text_reads_like_the_page(self):
+        body = "<h2>Итоги</h2><p>Первый&nbsp;абзац.</p><ul><li>один</li><li>два</li></ul>"
+        assert diff.body_text(body) == "Итоги\nПервый абзац.\n• один\n• два"
+
+    def test_a_revision_of_another_release_is_not_found(self, client, edited, author_user):
+        other = DraftFactory(created_by=author_user)
+        record = other.history.first()
+        url = reverse("admin:news_release_compare", args=[edited.pk])
+        assert client.get(url, {"from": record.history_id}).status_code == 404
+
+
+class TestRestore:
+    def test_restore_saves_a_new_revision(self, client, edited, author_user):
+        first = edited.history.order_by("history_date").first()
+        page = client.get(restore_url(edited, first))
+        assert page.status_code == 200
+        assert [c.name for c in page.context["changes"]] == [
+            "title_ru",
+            "lead_ru",
+            "body_ru",
+            "authors",
+        ]
+        response = client.post(restore_url(edited, first), {"base_version": "3"})
+        assert response.status_code == 302
+        assert "restored as a new version (4)" in message_texts(response)[0]
+        edited.refresh_from_db()
+        assert edited.title_ru == "Первый заголовок"
+        assert edited.lead_ru == "Лид."
+        assert edited.body_ru == "<p>Старый абзац о <b>сотрудничестве</b>.</p>"
+        assert edited.version == 4
+        assert [str(link.author) for link in edited.release_authors.all()] == ["Пресс-служба"]
+        assert ReleaseSource.objects.get(release=edited).url == "https://cis.minsk.by/news/1"
+        latest = edited.history.first()
+        assert (latest.version, latest.history_user) == (4, author_user)
+        assert latest.history_change_reason == "restore: 1"
+        # Nothing was overwritten: the edited text is still a revision.
+        assert edited.history.filter(title_ru="Второй заголовок").count() == 2
+        assert "Restored version 1" in client.get(history_url(edited)).content.decode()
+
+    def test_restore_refuses_a_stale_confirmation(self, client, edited):
+        first = edited.history.order_by("history_date").first()
+        response = client.post(restore_url(edited, first), {"base_version": "2"})
+        assert response.status_code == 302
+        assert "changed while you were looking" in message_texts(response)[0]
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.version) == ("Второй заголовок", 3)
+
+    def test_an_author_cannot_restore_where_they_may_not_edit(self, client, edited, author_user):
+        workflow.submit(edited, by=author_user)
+        first = edited.history.order_by("history_date").first()
+        response = client.post(restore_url(edited, first), {"base_version": str(edited.version)})
+        assert response.status_code == 302
+        assert "may not edit" in message_texts(response)[0]
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.status) == ("Второй заголовок", Status.REVIEW)
+        assert "Restore…" not in client.get(history_url(edited)).content.decode()
+
+    def test_an_editor_restores_a_published_release(self, client, editor_user):
+        release = PublishedFactory(title_ru="Опубликованный")
+        client.force_login(editor_user)
+        when = timezone.localtime(release.published_at)
+        data = release_data(
+            release,
+            title_ru="Испорченный",
+            published_at_0=when.strftime("%Y-%m-%d"),
+            published_at_1=when.strftime("%H:%M:%S"),
+        )
+        assert client.post(change_url(release), data).status_code == 302
+        release.refresh_from_db()
+        record = release.history.filter(title_ru="Опубликованный").first()
+        client.post(restore_url(release, record), {"base_version": str(release.version)})
+        release.refresh_from_db()
+        assert release.title_ru == "Опубликованный"
+        assert release.status == Status.PUBLISHED  # the workflow state is not rolled back
+
+    def test_restore_only_answers_a_user_who_sees_the_release(self, client, edited):
+        client.force_login(UserFactory(username="officer3", role="Authors"))
+        first = edited.history.order_by("history_date").first()
+        assert client.post(restore_url(edited, first), {"base_version": "3"}).status_code == 404
+        assert ReleaseAuthor.objects.filter(release=edited).count() == 0
