@@ -33,11 +33,16 @@ limit_request_field_size = 8190
 # X-Forwarded-Proto/For are trusted only from the local nginx.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# GUNICORN_ACCESSLOG= (empty) turns the access log off.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # No query strings in the access log: search terms and preview tokens stay out of it.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# No control socket: it would live in the service user's home (read-only under systemd's
+# ProtectHome) and two instances on one machine would share its path.
+control_socket_disable = True
 
 # Load the application before forking: a broken configuration fails at start, loudly.
 preload_app = True

@@ -270,6 +270,7 @@ class TestHealthz:
             response = client.get("/healthz")
         assert response.status_code == 503
         assert response.content.decode() == "database: unavailable\n"
+        assert response["Retry-After"] == str(settings.OUTAGE_RETRY_AFTER_SECONDS)
 
     def test_503_names_the_cache_when_it_loses_values(self, client):
         with mock.patch.object(cache, "get", return_value=None):
@@ -282,6 +283,10 @@ class TestHealthz:
             response = client.get("/healthz")
         assert response.status_code == 503
         assert "cache: unavailable" in response.content.decode()
+
+    def test_a_cache_switched_off_on_purpose_is_not_a_failure(self, client, settings):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+        assert client.get("/healthz").content == b"ok"
 
     def test_only_reads(self, client):
         assert client.post("/healthz").status_code == 405
