@@ -1,8 +1,8 @@
 """Public cache invalidation: any change to what public pages show empties the page cache.
 
 The receivers only schedule `news.cache.invalidate` for after the surrounding transaction
-commits (`transaction.on_commit`), once per transaction, so a page rendered from data that
-is rolled back is never cached as current and a bulk import does not flood the cache.
+commits (`transaction.on_commit`), so a page is never invalidated for data that is rolled
+back, and the cache is written once per transaction however many rows it changes.
 They cover releases (saves, deletes, category links), their ordered authors and sources,
 categories, authors and workflow events (every status change writes one).
 """
@@ -20,14 +20,11 @@ from news.models import Author, Category, Release, ReleaseAuthor, ReleaseSource,
 WATCHED = (Release, ReleaseAuthor, ReleaseSource, Category, Author, WorkflowEvent)
 
 
-def _already_scheduled(connection) -> bool:
-    # Reuse a pending callback only if it was registered at this savepoint level or an outer
-    # one: then any rollback that discards it also discards the change being recorded now.
-    current = set(connection.savepoint_ids)
-    return any(
-        func is invalidate_public_pages and savepoints <= current
-        for savepoints, func, *_ in connection.run_on_commit
-    )
+class _Pending:
+    """The invalidation pending for one transaction: whichever of its callbacks runs first
+    invalidates, the others find it done (callbacks of rolled-back savepoints never run)."""
+
+    done = False
 
 
 def invalidate_public_pages() -> None:
@@ -35,14 +32,23 @@ def invalidate_public_pages() -> None:
 
 
 def schedule_invalidation(using: str | None = None) -> None:
-    """Invalidate the public cache when the current transaction commits (at once outside one)."""
+    """Invalidate the public cache once the current transaction commits (at once outside one)."""
     connection = transaction.get_connection(using)
-    if connection.in_atomic_block and _already_scheduled(connection):
-        return
-    transaction.on_commit(invalidate_public_pages, using=using)
+    pending = getattr(connection, "_public_cache_pending", None)
+    if pending is None or pending.done or not connection.in_atomic_block:
+        pending = connection._public_cache_pending = _Pending()
+
+    def run() -> None:
+        if not pending.done:
+            pending.done = True
+            invalidate_public_pages()
+
+    transaction.on_commit(run, using=using)
 
 
 def _on_change(sender, using=None, **kwargs):
+    if kwargs.get("action", "post").startswith("pre_"):
+        return  # m2m_changed: the post_ signal follows
     schedule_invalidation(using)
 
 

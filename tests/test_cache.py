@@ -1,0 +1,331 @@
+"""The public page cache: warm hits without SQL, conditional GET, invalidation when what the
+public sees changes (after the transaction commits), scheduled releases on time, bypass for
+signed-in staff."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django.utils.http import http_date
+from freezegun import freeze_time
+
+from news import cache as page_cache
+from news import workflow
+from news.models import ReleaseAuthor, ReleaseSource, SourceKind
+from tests.factories import (
+    AuthorFactory,
+    CategoryFactory,
+    DraftFactory,
+    PublishedFactory,
+    ScheduledFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def release():
+    return PublishedFactory(title_ru="Первоначальный заголовок", title_en="Original title")
+
+
+def text(client, url: str, **headers) -> str:
+    response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+class TestWarmHits:
+    def test_a_second_visit_runs_no_sql_and_gets_the_same_page(
+        self, client, release, django_assert_num_queries
+    ):
+        first = client.get("/ru/news/")
+        with django_assert_num_queries(0):
+            second = client.get("/ru/news/")
+        assert second.content == first.content
+        assert second["ETag"] == first["ETag"]
+        assert second["Last-Modified"] == first["Last-Modified"]
+        assert second["Content-Type"] == "text/html; charset=utf-8"
+        cache_control = {part.strip() for part in second["Cache-Control"].split(",")}
+        assert cache_control == {"public", "max-age=0", "must-revalidate"}
+
+    def test_languages_are_cached_apart(self, client, release):
+        assert "Первоначальный заголовок" in text(client, "/ru/news/")
+        english = text(client, "/en/news/")
+        assert "Original title" in english and "Первоначальный заголовок" not in english
+
+    def test_query_string_order_does_not_matter(self, client, django_assert_num_queries):
+        PublishedFactory.create_batch(21)
+        client.get("/ru/news/search/?q=заседание&page=2")
+        with django_assert_num_queries(0):
+            assert client.get("/ru/news/search/?page=2&q=заседание").status_code == 200
+
+    def test_an_overlong_query_string_is_served_but_not_stored(
+        self, client, release, django_assert_max_num_queries
+    ):
+        url = "/ru/news/search/?q=" + "а" * 150 + "&x=" + "b" * 600
+        client.get(url)
+        with django_assert_max_num_queries(10) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) > 0
+
+    def test_redirects_and_gone_are_cached_too(self, client, release, django_assert_num_queries):
+        short = f"/ru/news/{release.pk}/"
+        assert client.get(short).status_code == 301
+        with django_assert_num_queries(0):
+            assert client.get(short).status_code == 301
+
+    def test_not_found_is_not_cached(self, client):
+        assert client.get("/ru/news/category/later/").status_code == 404
+        CategoryFactory(slug="later")
+        assert client.get("/ru/news/category/later/").status_code == 200
+
+    def test_head_is_answered_from_the_cache(self, client, release, django_assert_num_queries):
+        client.get("/ru/news/")
+        with django_assert_num_queries(0):
+            assert client.head("/ru/news/").status_code == 200
+
+    def test_only_get_and_head(self, client):
+        assert client.post("/ru/news/").status_code in (403, 405)
+
+
+class TestConditionalGet:
+    def test_if_none_match_answers_304_without_sql(
+        self, client, release, django_assert_num_queries
+    ):
+        etag = client.get("/ru/news/")["ETag"]
+        with django_assert_num_queries(0):
+            response = client.get("/ru/news/", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 304
+        assert response.content == b""
+        assert response["ETag"] == etag
+
+    def test_a_changed_page_has_a_new_etag(
+        self, client, release, django_capture_on_commit_callbacks
+    ):
+        etag = client.get("/ru/news/")["ETag"]
+        with django_capture_on_commit_callbacks(execute=True):
+            PublishedFactory(title_ru="Новый пресс-релиз")
+        response = client.get("/ru/news/", HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200
+        assert response["ETag"] != etag
+
+    def test_if_modified_since(self, client, release):
+        modified = client.get("/ru/news/")["Last-Modified"]
+        assert client.get("/ru/news/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+        earlier = http_date(timezone.now().timestamp() - 3600)
+        assert client.get("/ru/news/", HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
+
+    def test_release_pages_and_the_sitemap_answer_304(self, client, release):
+        for url in (release.get_absolute_url("en"), "/sitemap.xml", "/ru/news/search/?q=x"):
+            etag = client.get(url)["ETag"]
+            assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304, url
+
+
+class TestInvalidation:
+    """Any committed change to what the public sees empties the cache at once."""
+
+    def test_publishing_shows_the_release_at_once(
+        self, client, release, editor_user, django_capture_on_commit_callbacks
+    ):
+        draft = DraftFactory(title_ru="Только что опубликованный")
+        assert "Только что опубликованный" not in text(client, "/ru/news/")
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.submit(draft, by=None)
+            workflow.publish(draft, by=editor_user)
+        assert "Только что опубликованный" in text(client, "/ru/news/")
+        assert client.get(draft.get_absolute_url("ru")).status_code == 200
+
+    def test_nothing_changes_before_the_commit(self, client, release):
+        """Without the commit (the test transaction never commits) the cached page stays."""
+        assert "Первоначальный заголовок" in text(client, "/ru/news/")
+        release.title_ru = "Исправленный заголовок"
+        release.save()
+        assert "Первоначальный заголовок" in text(client, "/ru/news/")
+
+    def test_a_rolled_back_change_invalidates_nothing(
+        self, release, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks() as callbacks:
+            try:
+                with transaction.atomic():
+                    release.title_ru = "Так и не сохранённый"
+                    release.save()
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+        assert callbacks == []
+
+    def test_many_changes_in_one_transaction_invalidate_once(
+        self, release, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        calls = []
+        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for n in range(5):
+                release.title_ru = f"Правка {n}"
+                release.save()
+            release.categories.add(CategoryFactory())
+        assert calls == [1]
+
+    def test_a_change_after_a_rolled_back_savepoint_still_invalidates(
+        self, release, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        calls = []
+        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            try:
+                with transaction.atomic():
+                    release.save()
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            CategoryFactory()
+        assert calls == [1]
+
+    def test_outside_a_transaction_the_cache_is_invalidated_at_once(
+        self, transactional_db, monkeypatch
+    ):
+        calls = []
+        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        CategoryFactory()
+        assert calls == [1]
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            "edit",
+            "withdraw",
+            "category_rename",
+            "category_link",
+            "author_rename",
+            "author_link",
+            "source",
+            "delete",
+        ],
+    )
+    def test_each_kind_of_change_invalidates(
+        self, client, release, change, editor_user, django_capture_on_commit_callbacks
+    ):
+        category = CategoryFactory(name_ru="Старая рубрика")
+        author = AuthorFactory(name_ru="Старая подпись")
+        release.categories.add(category)
+        ReleaseAuthor.objects.create(release=release, author=author)
+        url = release.get_absolute_url("ru")
+        before = client.get(url)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            if change == "edit":
+                release.body_ru = "<p>Новый текст.</p>"
+                release.save()
+            elif change == "withdraw":
+                workflow.withdraw(release, by=editor_user, reason="Ошибка")
+            elif change == "category_rename":
+                category.name_ru = "Новая рубрика"
+                category.save()
+            elif change == "category_link":
+                release.categories.remove(category)
+            elif change == "author_rename":
+                author.name_ru = "Новая подпись"
+                author.save()
+            elif change == "author_link":
+                ReleaseAuthor.objects.filter(release=release).delete()
+            elif change == "source":
+                ReleaseSource.objects.create(
+                    release=release, url="https://example.org/a", kind=SourceKind.RELATED
+                )
+            elif change == "delete":
+                release.delete()
+        assert callbacks, change
+        after = client.get(url)
+        assert (after.status_code, after.content) != (before.status_code, before.content)
+
+    def test_invalidate_forgets_every_page(self, client, release, django_assert_num_queries):
+        client.get("/ru/news/")
+        client.get("/en/news/")
+        page_cache.invalidate()
+        with django_assert_num_queries(5):
+            client.get("/ru/news/")
+
+
+class TestScheduledReleases:
+    def test_a_cached_page_expires_when_a_scheduled_release_goes_live(
+        self, client, release, django_assert_num_queries
+    ):
+        scheduled = ScheduledFactory(
+            title_ru="Запланированный пресс-релиз",
+            published_at=timezone.now() + datetime.timedelta(minutes=5),
+        )
+        live = scheduled.published_at
+        assert "Запланированный" not in text(client, "/ru/news/")
+        with freeze_time(live - datetime.timedelta(seconds=1)), django_assert_num_queries(0):
+            assert "Запланированный" not in text(client, "/ru/news/")
+        with freeze_time(live + datetime.timedelta(seconds=1)):
+            assert "Запланированный" in text(client, "/ru/news/")
+            assert client.get(scheduled.get_absolute_url("ru")).status_code == 200
+
+    def test_the_schedule_is_read_once_per_generation(self, client, release):
+        ScheduledFactory()
+        client.get("/ru/news/")
+        gen = page_cache.generation()
+        remembered = page_cache.cache.get(f"public:{gen}:next")
+        assert (
+            remembered
+            == ScheduledFactory._meta.model.objects.filter(published_at__gt=timezone.now())
+            .get()
+            .published_at.timestamp()
+        )
+
+    def test_without_a_schedule_pages_live_their_full_time(self, client, release, settings):
+        client.get("/ru/news/")
+        gen = page_cache.generation()
+        assert page_cache.cache.get(f"public:{gen}:next") == 0.0
+        with freeze_time(
+            timezone.now() + datetime.timedelta(seconds=settings.PAGE_CACHE_SECONDS - 5)
+        ):
+            assert client.get("/ru/news/", HTTP_IF_NONE_MATCH='"x"').status_code == 200
+
+
+class TestBypass:
+    def test_signed_in_staff_see_fresh_pages(self, client, release, django_assert_max_num_queries):
+        client.get("/ru/news/")  # cached for the public
+        client.force_login(UserFactory(username="press-officer"))
+        with django_assert_max_num_queries(20) as queries:
+            response = client.get("/ru/news/")
+        assert len(queries) > 0
+        assert "private" in response["Cache-Control"]
+        assert response["ETag"]
+
+    def test_staff_visits_do_not_fill_the_cache(self, client, release, django_assert_num_queries):
+        staff = client.__class__()
+        staff.force_login(UserFactory(username="press-officer"))
+        staff.get("/ru/news/")
+        # The staff visit left the generation's sidebar and schedule, but no page.
+        with django_assert_num_queries(2):
+            client.get("/ru/news/")
+
+    def test_an_anonymous_visitor_with_an_old_session_cookie_is_served_from_the_cache(
+        self, client, release, settings, django_assert_max_num_queries
+    ):
+        client.get("/ru/news/")
+        client.cookies[settings.SESSION_COOKIE_NAME] = "expired-session-key"
+        with django_assert_max_num_queries(1):  # only the session lookup
+            assert client.get("/ru/news/").status_code == 200
+
+    def test_previews_are_never_cached(self, rf):
+        calls = []
+
+        @page_cache.public_page
+        def view(request):
+            from django.http import HttpResponse
+
+            calls.append(1)
+            return HttpResponse("preview")
+
+        for _ in range(2):
+            request = rf.get("/ru/news/x/")
+            request.is_preview = True
+            assert "private" in view(request)["Cache-Control"]
+        assert len(calls) == 2
