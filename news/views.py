@@ -432,7 +432,7 @@ class ReleaseListMixin(PublicReleaseMixin):
         context.update(self.list_context(releases, window))
         seo = context["seo"]
         if window.number > 1:
-            seo["canonical"] = absolute(request.get_full_path())
+            seo["canonical"] += f"?page={window.number}"
             seo["title"] = _("%(title)s, page %(number)s") % {
                 "title": seo["title"],
                 "number": window.number,

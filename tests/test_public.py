@@ -615,3 +615,35 @@ def test_dates_in_each_language(client):
     PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2011, 5, 1, 9)))
     assert re.search(r">1 мая 2011 г\.<", client.get("/ru/news/").content.decode())
     assert re.search(r">1 May 2011<", client.get("/en/news/").content.decode())
+
+
+def test_every_interface_string_of_the_public_templates_is_translated():
+    """Each {% translate %} / {% blocktranslate %} text of the public templates has a Russian
+    translation in locale/public (or Django's own catalogue)."""
+    from pathlib import Path
+
+    from django.utils import translation
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    files = [
+        root / "base.html",
+        *(root / "includes").glob("*.html"),
+        *(root / "news").glob("*.html"),
+    ]
+    simple = re.compile(r"""{% translate ["'](.+?)["'](?: context ["'](.+?)["'])? %}""")
+    block = re.compile(r"{% blocktranslate(?: with [^%]*)? %}(.+?){% endblocktranslate %}", re.S)
+    missing = []
+    with translation.override("ru"):
+        for path in files:
+            source = path.read_text()
+            for text, context in simple.findall(source):
+                russian = (
+                    translation.pgettext(context, text) if context else translation.gettext(text)
+                )
+                if russian == text:
+                    missing.append((path.name, text))
+            for text in block.findall(source):
+                msgid = re.sub(r"{{ (\w+) }}", r"%(\1)s", text)
+                if translation.gettext(msgid) == msgid:
+                    missing.append((path.name, msgid))
+    assert missing == []
