@@ -42,6 +42,11 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The benchmark (README, "Performance"): local PostgreSQL and Redis, wrk; about 5 minutes.
+# BENCH_COUNT=100000 make bench for a larger archive.
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
 messages: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(MANAGE) makemessages -l ru --no-location --ignore=.venv --ignore=node_modules
 	DJANGO_DEBUG=1 $(MANAGE) compilemessages --ignore=.venv

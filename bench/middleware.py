@@ -1,0 +1,24 @@
+"""Counts the SQL queries of each request into an `X-Bench-Queries` header (benchmark only).
+
+Outermost in the stack, so it sees every query a request causes, cache hits included.
+"""
+
+from django.db import connection
+
+
+class QueryCountMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            response = self.get_response(request)
+        response.headers["X-Bench-Queries"] = str(count)
+        return response
