@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from news import diff, preview, workflow
@@ -83,6 +83,11 @@ def is_visible(user, release: Release) -> bool:
         or release.created_by_id == user.pk
         or release.status == Status.PUBLISHED
     )
+
+
+def may_preview(user, release: Release, *, editable: bool) -> bool:
+    """Preview links are for whoever may edit the release, its editors, and its writer."""
+    return editable or sees_all_releases(user) or workflow.is_owner(user, release)
 
 
 def is_scheduled(release: Release, now: datetime.datetime | None = None) -> bool:
@@ -140,7 +145,7 @@ class QueueFilter(admin.SimpleListFilter):
         return [
             ("my_drafts", _("My drafts")),
             ("review", _("Awaiting review")),
-            ("scheduled", _("Scheduled")),
+            ("scheduled", pgettext_lazy("releases", "Scheduled")),
             ("mine", _("All my releases")),
         ]
 
@@ -544,7 +549,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             transitions.append(entry)
         editable = self.has_change_permission(request, release)
         previews = []
-        if editable or sees_all_releases(user):
+        if may_preview(user, release, editable=editable):
             token = preview.make_token(release)
             for language in LANGUAGES:
                 if release.title(language) or release.body(language):
@@ -578,6 +583,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             "newsroom_events": list(release.events.select_related("actor")[:50]),
             "newsroom_previews": previews,
             "newsroom_preview_expires": preview.expires_at(),
+            "newsroom_preview_pending": any(not item["public"] for item in previews),
             "newsroom_history_url": reverse("admin:news_release_history", args=[release.pk]),
             "newsroom_editable": editable,
             "newsroom_can_save_and_submit": editable
@@ -732,7 +738,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         release = self._visible_object(request, object_id)
         if language not in LANGUAGES:
             raise Http404(gettext("No such language."))
-        if not (self.has_change_permission(request, release) or sees_all_releases(request.user)):
+        editable = self.has_change_permission(request, release)
+        if not may_preview(request.user, release, editable=editable):
             raise PermissionDenied
         return HttpResponseRedirect(preview.preview_path(release, language))
 
@@ -758,6 +765,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                     "user": record.history_user,
                     "changed": diff.changed_labels(older, record) if older else [],
                     "created": older is None and record.history_type == "+",
+                    "first_recorded": older is None and record.history_type != "+",
                     "reason": describe_reason(record.history_change_reason),
                     "is_current": index == 0 and page.number == 1,
                     "restore_url": reverse(
@@ -815,6 +823,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             "old": old,
             "new": new,
             "changes": changes,
+            "same_revision": old.history_id == new.history_id,
             "history_url": reverse("admin:news_release_history", args=[release.pk]),
             "change_url": reverse("admin:news_release_change", args=[release.pk]),
             "restore_url": reverse("admin:news_release_restore", args=[release.pk, old.history_id])

@@ -40,7 +40,8 @@
   };
 
   const translateToolbar = (root) => {
-    for (const button of root.querySelectorAll(".prose-menubar [title], .prose-menubar [aria-label]")) {
+    const buttons = root.querySelectorAll(".prose-menubar [title], .prose-menubar [aria-label]");
+    for (const button of buttons) {
       for (const attribute of ["title", "aria-label"]) {
         const value = button.getAttribute(attribute);
         if (value && Object.hasOwn(LABELS, value)) {
@@ -56,10 +57,17 @@
     }
   };
 
-  document.addEventListener("prose-editor:ready", (event) => {
-    const editor = event.target.closest(".prose-editor") || document;
-    translateToolbar(editor);
+  // Toolbars are built when an editor starts (and again for inline rows added later).
+  const observer = new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      for (const node of mutation.addedNodes) {
+        if (node.nodeType === Node.ELEMENT_NODE && node.closest?.(".prose-editor")) {
+          translateToolbar(node.closest(".prose-editor"));
+        }
+      }
+    }
   });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
 
   document.addEventListener("focusin", (event) => {
     if (event.target.matches?.("input.newsroom-share")) {
