@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.translation import override
 from freezegun import freeze_time
 
 from news import workflow
@@ -22,6 +23,13 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English here (the site's default language is Russian)."""
+    with override("en"):
+        yield
 
 
 def assert_unchanged(release, status):
@@ -366,8 +374,6 @@ class TestRoles:
 
 
 def test_messages_speak_russian_to_russian_users(editor_user):
-    from django.utils.translation import override
-
     release = ReviewFactory(title_ru="")
     with override("ru"), pytest.raises(ValidationError, match="Нужен заголовок на русском"):
         workflow.publish(release, by=editor_user)
