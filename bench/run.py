@@ -403,8 +403,8 @@ class Harness:
 
     # HTTP --------------------------------------------------------------------------------
 
-    def get(self, server: str, path: str) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.ports[server], timeout=30)
+    def get(self, server: str, path: str, timeout: float = 120) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.ports[server], timeout=timeout)
         try:
             conn.request("GET", path)
             response = conn.getresponse()
@@ -438,7 +438,10 @@ class Harness:
         quick = 0
         while quick < 2 and time.monotonic() < deadline:
             started = time.monotonic()
-            self.get(server, PAGES["floor"])
+            try:
+                self.get(server, PAGES["floor"], timeout=max(1, deadline - started))
+            except TimeoutError:
+                break
             quick = quick + 1 if time.monotonic() - started < 0.05 else 0
 
     # Steps -------------------------------------------------------------------------------
@@ -494,6 +497,7 @@ class Harness:
         PAGES["detail"] = found.group(2)
 
     def check_pages(self) -> None:
+        sizes = {}
         for server in self.ports:
             for name, path in PAGES.items():
                 status, _headers, body = self.get(server, path)
@@ -502,18 +506,19 @@ class Harness:
                         f"{name} ({path}) answers {status} on the {server} server:\n"
                         f"{body[:500]!r}\n{self.server_log(server)}"
                     )
+                sizes[name] = len(body)
         self.results["pages"] = dict(PAGES)
-        sizes = {name: len(self.get("cold", path)[2]) for name, path in PAGES.items()}
         self.results["response_bytes"] = sizes
 
     def count_queries(self) -> None:
         """SQL queries per request (X-Bench-Queries): cold = page cache off, in the steady
-        state (the most any of requests 2-5 needed); warm = a cache hit."""
+        state (the most requests 2 and 3 needed; the first may also fill per-process or
+        per-generation caches); warm = a cache hit."""
         queries = {}
         for name, path in PAGES.items():
-            cold = [int(self.get("cold", path)[1]["X-Bench-Queries"]) for _ in range(5)]
+            cold = [int(self.get("cold", path)[1]["X-Bench-Queries"]) for _ in range(3)]
             self.get("warm", path)
-            warm = [int(self.get("warm", path)[1]["X-Bench-Queries"]) for _ in range(3)]
+            warm = [int(self.get("warm", path)[1]["X-Bench-Queries"]) for _ in range(2)]
             queries[name] = {
                 "cold": max(cold[1:]),
                 "cold_first": cold[0],

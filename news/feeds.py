@@ -69,7 +69,7 @@ def xml_text(text: str) -> str:
 
 
 def site_name() -> str:
-    return _("Press Service of the Executive Committee")
+    return _("Press Service of the CIS Executive Committee")
 
 
 def release_guid(release: Release | FeedEntry, language: str) -> str:
@@ -456,7 +456,7 @@ class ReleaseFeed(Feed):
             return _("Press releases in the category “%(category)s”, newest first.") % {
                 "category": scope.category.name(scope.language)
             }
-        return _("Press releases of the Executive Committee's press service, newest first.")
+        return _("Press releases of the CIS Executive Committee's press service, newest first.")
 
     def link(self, scope: FeedScope) -> str:
         if scope.category is not None:

@@ -148,12 +148,12 @@ def test_json_feed_content_type_and_required_fields(client, release):
     # Required by JSON Feed 1.1: version (the spec's URL), title, items; each item an id
     # (a string) and content_html or content_text.
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
-    assert feed["title"] == "Press Service of the Executive Committee: press releases"
+    assert feed["title"] == "Press Service of the CIS Executive Committee: press releases"
     assert isinstance(feed["items"], list) and len(feed["items"]) == 1
     assert feed["home_page_url"] == SITE + "/en/news/"
     assert feed["feed_url"] == SITE + "/en/news/feed.json"
     assert feed["language"] == "en"
-    assert feed["authors"] == [{"name": "Press Service of the Executive Committee"}]
+    assert feed["authors"] == [{"name": "Press Service of the CIS Executive Committee"}]
     assert feed["icon"].startswith(SITE + "/static/")
     item = feed["items"][0]
     assert isinstance(item["id"], str) and item["id"] == feeds.release_guid(release, "en")
@@ -209,8 +209,10 @@ def test_rss_item_fields(client, release):
 def test_rss_channel_fields(client, release):
     parsed = parse(client, "rss", "ru")
     channel = parsed.feed
-    assert channel.title == "Пресс-служба Исполнительного комитета: пресс-релизы"
-    assert channel.subtitle == "Пресс-релизы пресс-службы Исполнительного комитета, сначала новые."
+    assert channel.title == "Пресс-служба Исполнительного комитета СНГ: пресс-релизы"
+    assert (
+        channel.subtitle == "Пресс-релизы пресс-службы Исполнительного комитета СНГ, сначала новые."
+    )
     assert channel.link == SITE + "/ru/news/"
     assert channel.language == "ru"
     assert {"rel": "self", "href": SITE + "/ru/news/rss/"}.items() <= next(
@@ -223,7 +225,7 @@ def test_rss_channel_fields(client, release):
 
 def test_atom_entry_and_channel_fields(client, release):
     parsed = parse(client, "atom", "en")
-    assert parsed.feed.title == "Press Service of the Executive Committee: press releases"
+    assert parsed.feed.title == "Press Service of the CIS Executive Committee: press releases"
     assert parsed.feed.language == "en"
     assert next(link for link in parsed.feed.links if link.rel == "self").href == (
         SITE + "/en/news/atom/"
@@ -247,10 +249,10 @@ def test_atom_entry_and_channel_fields(client, release):
 
 def test_category_feed_titles_are_translated(client, release):
     assert parse(client, "category_rss", "ru", slug="migration").feed.title == (
-        "Пресс-служба Исполнительного комитета: Миграция"
+        "Пресс-служба Исполнительного комитета СНГ: Миграция"
     )
     english = parse(client, "category_rss", "en", slug="migration").feed
-    assert english.title == "Press Service of the Executive Committee: Migration"
+    assert english.title == "Press Service of the CIS Executive Committee: Migration"
     assert english.subtitle == "Press releases in the category “Migration”, newest first."
 
 
