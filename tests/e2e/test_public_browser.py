@@ -160,8 +160,13 @@ def test_axe_finds_no_violations_at_phone_and_desktop_widths(
 def test_search_highlights_word_forms_in_the_browser(browser, live_server, site, output_dir):
     page, _ = new_page(browser, 1280)
     page.goto(live_server.url + "/ru/news/search/?q=" + "МИГРАЦИОННОЙ")
+    # The release that has the word itself comes first; on PostgreSQL releases that only say
+    # "миграции" follow (same root).
+    first = page.locator("main article").first
+    assert first.locator("h2").inner_text() == site["release"].title_ru
+    assert "миграционной" in first.locator("mark").all_inner_texts()
     marks = page.locator("main mark").all_inner_texts()
-    assert marks and all("миграцион" in mark.lower() for mark in marks)
+    assert all(mark.lower().startswith("миграц") for mark in marks)
     page.screenshot(path=str(output_dir / "ru-search-marks.png"))
     page.context.close()
 
