@@ -5,16 +5,21 @@ the index, the interface language."""
 import datetime
 import io
 import re
+import threading
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_prose_editor.config import allowlist_from_extensions, expand_extensions
 from PIL import Image
 
 from news import sanitize, workflow
+from news.admin import ReleaseAdmin
 from news.forms import BODY_EDITOR_EXTENSIONS
 from news.models import Release, ReleaseAuthor, Status, WorkflowEvent
 from tests.factories import (
@@ -642,6 +647,17 @@ class TestOptimisticLocking:
         release.refresh_from_db()
         assert release.title_ru != "Без версии"
 
+    def test_the_save_locks_the_row_it_checks(self, editor_client):
+        release = DraftFactory()
+        with CaptureQueriesContext(connection) as queries:
+            editor_client.post(change_url(release), release_data(release, title_ru="Новый"))
+        if connection.features.has_select_for_update:
+            locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+            assert any('"news_release"' in sql for sql in locked)
+        else:
+            # SQLite: the admin's transaction starts as a write transaction (BEGIN IMMEDIATE).
+            assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
     def test_the_refusal_is_in_russian_for_a_russian_user(self, editor_client):
         release = DraftFactory()
         data = release_data(release, base_version="99")
@@ -680,6 +696,15 @@ class TestChangelist:
         DraftFactory(title_ru="Второй")
         page = editor_client.get(LIST_URL, {"q": "таможенные"}).content.decode()
         assert "Первый" in page and "Второй" not in page
+
+    def test_a_huge_search_is_bounded(self, editor_client):
+        DraftFactory(title_ru="Первый", body_ru="<p>Обсудили таможенные процедуры.</p>")
+        response = editor_client.get(LIST_URL, {"q": "таможенные процедуры " * 1000})
+        assert response.status_code == 200
+        assert "Первый" in response.content.decode()  # the first words still count
+        response = editor_client.get(LIST_URL, {"q": "слово " * 2000 + "таможенные"})
+        assert response.status_code == 200
+        assert "Первый" not in response.content.decode()
 
     def test_the_list_runs_a_fixed_number_of_queries(
         self, editor_client, django_assert_max_num_queries
@@ -748,3 +773,56 @@ class TestIndexAndLanguage:
                     continue
                 assert f'nonce="{nonce}"' in tag, (url, tag)
             assert " style=" not in page.replace("data-tiptap-style", ""), url
+
+
+@pytest.mark.faults
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_cannot_both_pass(author_user, editor_user, monkeypatch):
+    """Two people save the same version at the same moment (PostgreSQL, real row locks): the
+    first holds the lock until it commits, the second waits, then sees the new version and is
+    refused. Without the lock both would read version 1 and both saves would pass."""
+    release = DraftFactory(created_by=author_user)
+    first_holds_lock, let_first_commit = threading.Event(), threading.Event()
+    save_model = ReleaseAdmin.save_model
+
+    def held_save_model(self, request, obj, form, change):
+        if request.user.pk == editor_user.pk:
+            first_holds_lock.set()
+            let_first_commit.wait(timeout=60)
+        return save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(ReleaseAdmin, "save_model", held_save_model)
+    responses = {}
+
+    def save(user, title):
+        client = Client()
+        client.force_login(user)
+        data = release_data(release, title_ru=title)
+        responses[user.username] = client.post(change_url(release), data)
+        connection.close()
+
+    first = threading.Thread(target=save, args=(editor_user, "Версия редактора"))
+    first.start()
+    assert first_holds_lock.wait(timeout=60)
+    second = threading.Thread(target=save, args=(author_user, "Версия автора"))
+    second.start()
+    # Wait until the second save is really blocked on the row lock, then let the first commit.
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the second save never waited for the row lock")
+    let_first_commit.set()
+    first.join()
+    second.join()
+    assert responses["editor"].status_code == 302
+    assert responses["officer"].status_code == 200
+    assert "Someone else saved this release" in responses["officer"].content.decode()
+    release.refresh_from_db()
+    assert (release.title_ru, release.version) == ("Версия редактора", 2)
