@@ -523,8 +523,18 @@ class ReleaseAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context.update(self.workflow_context(request, obj))
         form = context["adminform"].form
-        if getattr(form, "conflict", None):
-            context["conflict"] = form.conflict
+        if getattr(form, "conflict", None) and obj is not None:
+            conflict = dict(form.conflict)
+            started_from = (
+                obj.history.filter(version=conflict["base_version"])
+                .order_by("-history_date", "-history_id")
+                .first()
+            )
+            if started_from is not None:
+                conflict["compare_url"] = "{}?from={}".format(
+                    reverse("admin:news_release_compare", args=[obj.pk]), started_from.history_id
+                )
+            context["conflict"] = conflict
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def workflow_context(self, request, release: Release | None) -> dict:

@@ -621,6 +621,9 @@ class TestOptimisticLocking:
         assert "Your changes have NOT been saved" in page
         assert "Заголовок автора" in page
         assert "Абзац, который автор писал полчаса." in page  # in the editor's textarea
+        started_from = release.history.get(version=1)
+        compare = reverse("admin:news_release_compare", args=[release.pk])
+        assert f'href="{compare}?from={started_from.history_id}"' in page
         release.refresh_from_db()
         assert (release.title_ru, release.version) == ("Заголовок редактора", 2)
         # The form now carries the current version: saving again is a deliberate overwrite.
