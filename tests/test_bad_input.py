@@ -468,9 +468,8 @@ def test_no_url_parameter_value_causes_a_server_error(client, superuser):
     for template in [t for t in PATH_TEMPLATES if t.startswith("/admin/")]:
         for segment in HOSTILE_SEGMENTS:
             check(template.format(segment))
-    # (A thousand-word admin search is left out: it is slow, see the report to the lead.)
     for template in ADMIN_QUERY_TEMPLATES:
-        for value in HOSTILE_QUERY_VALUES[:-1]:
+        for value in HOSTILE_QUERY_VALUES:
             check(template.format(value, value))
     assert failures == []
 
