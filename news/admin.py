@@ -189,7 +189,13 @@ class LanguageFilter(admin.SimpleListFilter):
 
 
 class CreatedByFilter(admin.RelatedOnlyFieldListFilter):
-    """Press officer (who created the release); shown to those who see every release."""
+    """Press officer (who created the release), by name; shown to those who see every
+    release."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = model_admin.get_queryset(request).values_list("created_by", flat=True).distinct()
+        users = field.related_model.objects.filter(pk__in=ids).order_by("first_name", "username")
+        return [(user.pk, user.get_full_name() or user.get_username()) for user in users]
 
 
 # --- inlines ------------------------------------------------------------------------------
@@ -1040,7 +1046,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class WorkflowEventAdmin(admin.ModelAdmin):
     """The workflow's audit trail: read-only for everyone, written only by news.workflow."""
 
-    list_display = ["created_at", "release", "from_status", "to_status", "actor", "comment"]
+    list_display = ["created_at", "release_column", "from_status", "to_status", "actor", "comment"]
     list_filter = ["to_status", "created_at"]
     list_select_related = ["release", "actor"]
     search_fields = ["release__title_ru", "release__title_en", "comment"]
@@ -1051,6 +1057,10 @@ class WorkflowEventAdmin(admin.ModelAdmin):
         if sees_all_releases(request.user):
             return queryset
         return queryset.filter(release__in=visible_releases(request.user))
+
+    @admin.display(description=_("release"), ordering="release__title_ru")
+    def release_column(self, obj):
+        return str(obj.release)
 
     def has_add_permission(self, request):
         return False
