@@ -435,25 +435,27 @@ class ReleaseAdmin(admin.ModelAdmin):
     def rendered_body_en(self, obj):
         return mark_safe(f'<div class="newsroom-body">{sanitize_html(obj.body_en)}</div>')
 
+    def own_author_profile(self, request) -> Author | None:
+        """The signing author linked to the signed-in user, if any (looked up once)."""
+        if not hasattr(request, "_newsroom_author_profile"):
+            request._newsroom_author_profile = Author.objects.filter(user=request.user).first()
+        return request._newsroom_author_profile
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        # A new release starts signed by the writer's own author profile, if they have one.
+        profile = self.own_author_profile(request) if obj is None else None
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if isinstance(inline, ReleaseAuthorInline) and obj is None:
+                formset.extra = 1 if profile else 0
+            yield formset, inline
+
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if (
-            isinstance(inline, ReleaseAuthorInline)
-            and request.method != "POST"
-            and (obj is None or obj.pk is None)
-        ):
-            # A new release is signed by the writer's own author profile, if they have one.
-            profile = Author.objects.filter(user=request.user).first()
+        if isinstance(inline, ReleaseAuthorInline) and request.method != "POST" and not obj.pk:
+            profile = self.own_author_profile(request)
             if profile is not None:
                 kwargs["initial"] = [{"author": profile.pk, "position": 0}]
         return kwargs
-
-    def get_formsets_with_inlines(self, request, obj=None):
-        for formset, inline in super().get_formsets_with_inlines(request, obj):
-            if isinstance(inline, ReleaseAuthorInline) and obj is None:
-                has_profile = Author.objects.filter(user=request.user).exists()
-                formset.extra = 1 if has_profile else 0
-            yield formset, inline
 
     def save_model(self, request, obj, form, change):
         locked = form.locked

@@ -180,6 +180,17 @@ class TestReleaseForm:
         assert page.count("data-django-prose-editor-configurable") == 2
         assert "newsroom-language-ru" in page and "newsroom-language-en" in page
 
+    def test_a_new_release_starts_signed_by_the_writers_profile(self, author_client, author_user):
+        profile = AuthorFactory(name_ru="Ольга Петрова", user=author_user)
+        page = author_client.get(ADD_URL).content.decode()
+        assert re.search(rf'<option value="{profile.pk}" selected>Ольга Петрова</option>', page)
+
+    def test_a_writer_without_a_profile_starts_with_no_signature(self, author_client):
+        AuthorFactory(name_ru="Ольга Петрова")
+        page = author_client.get(ADD_URL).content.decode()
+        assert "Ольга Петрова" not in page
+        assert 'name="release_authors-TOTAL_FORMS" value="0"' in page
+
     @pytest.mark.parametrize(
         "payload",
         [
