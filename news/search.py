@@ -1,11 +1,13 @@
 """Public search over the releases of one language.
 
 PostgreSQL: full-text search with the language's configuration (`russian` / `english`) over
-title (weight A), lead (B) and body (C), ranked, served by a GIN expression index per language
+title (weight A), lead (B) and body (C), served by a GIN expression index per language
 (migration `0002_release_search_indexes`: `vector_sql()` below must stay identical to it).
 The words of a plain query are also matched by their derivational root as a prefix, so
 "миграционной" (stem "миграцион") finds a release that only says "миграции" (stem "миграц"),
-and "экономической" finds "экономика"; exact forms still rank higher. Web-search syntax
+and "экономической" finds "экономика". Hits are ranked by `ts_rank` over title and lead (a
+title hit above a lead hit; exact forms above roots); hits only in the body follow, newest
+first (ranking on the body would re-read every matching body). Web-search syntax
 (quotes, `or`, `-word`) is honoured as PostgreSQL's `websearch_to_tsquery` reads it.
 Snippets come from `ts_headline`.
 
@@ -169,7 +171,7 @@ def matches(query: SearchQuery, language: str) -> Func:
 
 def _postgres(queryset: ReleaseQuerySet, query: SearchQuery, language: str) -> ReleaseQuerySet:
     config = CONFIGS[language]
-    vector, tsquery = ReleaseVector(language), ReleaseTsQuery(query, language)
+    tsquery = ReleaseTsQuery(query, language)
     options = f"StartSel={START}, StopSel={STOP}"
     plain_body = _Raw(
         "({} || ' ' || regexp_replace({}, '<[^>]*>', ' ', 'g'))",
@@ -180,7 +182,16 @@ def _postgres(queryset: ReleaseQuerySet, query: SearchQuery, language: str) -> R
     return (
         queryset.filter(matches(query, language))
         .annotate(
-            search_rank=_Raw("ts_rank({}, {})", vector, tsquery, output_field=FloatField()),
+            # Ranked on title (A) and lead (B) only: re-reading every matching body would cost
+            # a to_tsvector per match; a hit only in the text ranks 0, newest first.
+            search_rank=_Raw(
+                f"ts_rank(setweight(to_tsvector('{config}'::regconfig, {{}}), 'A') || "
+                f"setweight(to_tsvector('{config}'::regconfig, {{}}), 'B'), {{}})",
+                F(f"title_{language}"),
+                F(f"lead_{language}"),
+                tsquery,
+                output_field=FloatField(),
+            ),
             search_title=_Raw(
                 f"ts_headline('{config}'::regconfig, {{}}, {{}}, %s)",
                 F(f"title_{language}"),

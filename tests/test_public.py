@@ -563,7 +563,7 @@ BUDGETS = {
     "month": (5, 2),
     "category": (6, 3),
     "search": (4, 1),
-    "sitemap": (3, 2),
+    "sitemap": (4, 3),
     "short": (2, 1),
 }
 

@@ -292,3 +292,26 @@ def test_robots_txt_points_to_the_sitemap(client):
     assert "Disallow: /admin/" in lines
     assert "Disallow: /ru/news/search/" in lines
     assert "Disallow: /ru/news/" not in lines
+
+
+def test_a_large_archive_gets_a_sitemap_index(client, monkeypatch):
+    from django.contrib.sitemaps import Sitemap
+
+    monkeypatch.setattr(Sitemap, "limit", 2)
+    releases = PublishedFactory.create_batch(2)  # 4 release URLs: two pages of releases
+    root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our own response
+    locations = [loc.text for loc in root.iter(f"{SITEMAP}loc")]
+    assert root.tag == f"{SITEMAP}sitemapindex"
+    assert locations == [
+        f"{SITE}/sitemap.xml?section=news&p=1",
+        f"{SITE}/sitemap.xml?section=releases&p=1",
+        f"{SITE}/sitemap.xml?section=releases&p=2",
+    ]
+    pages = [client.get(f"/sitemap.xml?section=releases&p={n}").content for n in (1, 2)]
+    text = b"".join(pages).decode()
+    for release in releases:
+        for language in ("ru", "en"):
+            assert f"<loc>{SITE}{release.get_absolute_url(language)}</loc>" in text
+    assert client.get("/sitemap.xml?section=releases&p=3").status_code == 404
+    assert client.get("/sitemap.xml?section=releases&p=x").status_code == 404
+    assert client.get("/sitemap.xml?section=nothing").status_code == 404
