@@ -531,6 +531,18 @@ class TestWorkflowButtons:
         assert release.status == Status.DRAFT
         assert release.events.first().comment == "Уточните даты."
 
+    def test_a_long_comment_is_kept_whole(self, editor_client):
+        # A real review comment is often a paragraph; the revision's change reason (100
+        # characters) must not make the transition fail (on PostgreSQL it is enforced).
+        release = ReviewFactory()
+        comment = "Уточните, пожалуйста, даты и названия органов в третьем абзаце. " * 5
+        url = reverse("admin:news_release_transition", args=[release.pk, "request_changes"])
+        response = editor_client.post(url, {"comment": comment})
+        assert response.status_code == 302
+        release.refresh_from_db()
+        assert release.status == Status.DRAFT
+        assert release.events.first().comment == comment.strip()
+
     def test_withdraw_with_a_reason_then_reopen(self, editor_client):
         release = PublishedFactory()
         withdraw = reverse("admin:news_release_transition", args=[release.pk, "withdraw"])
