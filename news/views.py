@@ -432,6 +432,8 @@ class ReleaseListMixin(PublicReleaseMixin):
         context.update(self.list_context(releases, window))
         seo = context["seo"]
         if window.number > 1:
+            # Page n of one language is not a translation of page n of the other.
+            seo.update(alternates=[], x_default="", og_locale_alternates=[])
             seo["canonical"] += f"?page={window.number}"
             seo["title"] = _("%(title)s, page %(number)s") % {
                 "title": seo["title"],

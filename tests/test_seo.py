@@ -315,3 +315,9 @@ def test_a_large_archive_gets_a_sitemap_index(client, monkeypatch):
     assert client.get("/sitemap.xml?section=releases&p=3").status_code == 404
     assert client.get("/sitemap.xml?section=releases&p=x").status_code == 404
     assert client.get("/sitemap.xml?section=nothing").status_code == 404
+
+
+def test_later_pages_of_a_list_have_no_language_alternates(client):
+    PublishedFactory.create_batch(21)
+    assert alternates(head(client, "/ru/news/?page=2")) == {}
+    assert set(alternates(head(client, "/ru/news/"))) == {"ru", "en", "x-default"}
