@@ -29,8 +29,11 @@ def editors_emails() -> list[str]:
 
 def recipients(event: WorkflowEvent) -> list[str]:
     """Who hears of it: editors when a release is submitted; its creator when changes are
-    requested or it is published. The actor is never mailed about their own action."""
+    requested or it is published. The actor is never mailed about their own action, and
+    nobody about the system's own actions (imports run by the operator)."""
     release = event.release
+    if event.actor is None:
+        return []  # system actions (archive imports) would only flood the editors' mailboxes
     if event.to_status == Status.REVIEW:
         emails = editors_emails()
     elif event.to_status == Status.PUBLISHED or (

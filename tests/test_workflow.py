@@ -381,3 +381,14 @@ def test_messages_speak_russian_to_russian_users(editor_user):
         workflow.request_changes(release, by=editor_user, comment="")
     with override("en"), pytest.raises(ValidationError, match="Russian title is required"):
         workflow.publish(release, by=editor_user)
+
+
+def test_system_actions_such_as_imports_send_no_mail(
+    editor_user, author_user, django_capture_on_commit_callbacks
+):
+    release = DraftFactory(created_by=author_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit(release, by=None)
+        workflow.publish(release, by=None)
+    assert mail.outbox == []
+    assert release.events.count() == 2
