@@ -161,7 +161,9 @@ def _fire(
         current.status = transition.target
         current.version += 1
         current.updated_by = by
-        current._change_reason = f"{name}: {comment}" if comment else name
+        # The revision's reason column holds 100 characters; the event keeps the whole comment.
+        reason = f"{name}: {comment}" if comment else name
+        current._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
         current.save()
         event = WorkflowEvent.objects.create(
             release=current,

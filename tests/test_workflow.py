@@ -392,3 +392,11 @@ def test_system_actions_such_as_imports_send_no_mail(
         workflow.publish(release, by=None)
     assert mail.outbox == []
     assert release.events.count() == 2
+
+
+def test_a_long_comment_is_kept_whole_in_the_event(editor_user):
+    release = ReviewFactory()
+    comment = "Уточните, пожалуйста, " * 30
+    event = workflow.request_changes(release, by=editor_user, comment=comment)
+    assert event.comment == comment.strip()
+    assert len(release.history.first().history_change_reason) <= 100
