@@ -264,13 +264,6 @@ def test_xss_in_workflow_comments_is_never_executable(client, editor_user):
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="workflow._fire puts 'name: comment' in simple-history's history_change_reason "
-    "(varchar 100): a comment of a paragraph is a DataError (500) on PostgreSQL. Reported to "
-    "the lead; strict, so remove this mark once fixed.",
-)
 def test_a_long_comment_is_accepted_whole(client, editor_user):
     client.force_login(editor_user)
     release = ReviewFactory()
