@@ -20,12 +20,13 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from news import workflow
 from news.models import Author, Release, ReleaseAuthor, ReleaseSource, SourceKind, Status
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+ATTEMPTS = 3
 
 SOURCE_LINE = re.compile(
     r"^(?P<label>адрес страницы в интернете|адрес страницы|источник|web page address|"
@@ -40,6 +41,7 @@ SIGNATURE_START = re.compile(
     re.IGNORECASE,
 )
 SENTENCE_END = tuple('.!?…:;»"”)')
+SIGNATURE_MAX_LENGTH = 200
 SOURCE_LABELS = {"ru": "Адрес страницы в интернете", "en": "Web page address"}
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -123,15 +125,14 @@ def _blocks(text: str) -> list[list[str]]:
 
 
 def _is_signature(line: str) -> bool:
+    """A signature is one short line: a press-service name, or any short capitalised line
+    without final punctuation. A long paragraph is text, whatever it starts with."""
+    words = line.split()
+    if len(line) > SIGNATURE_MAX_LENGTH or len(words) > 20:
+        return False
     if SIGNATURE_START.match(line):
         return True
-    words = line.split()
-    return (
-        2 <= len(words) <= 15
-        and len(line) <= 150
-        and line[0].isupper()
-        and not line.endswith(SENTENCE_END)
-    )
+    return 2 <= len(words) <= 15 and line[0].isupper() and not line.endswith(SENTENCE_END)
 
 
 def parse(text: str, language: str | None = None) -> ParsedRelease:
@@ -202,6 +203,18 @@ def find_author(name: str) -> Author | None:
     return None
 
 
+def _translated_author(release: Release, language: str) -> Author | None:
+    """The release's only author still without a name in `language`, if there is one."""
+    if release.pk is None:
+        return None
+    untranslated = [
+        link.author
+        for link in release.release_authors.select_related("author")
+        if not getattr(link.author, f"name_{language}")
+    ]
+    return untranslated[0] if len(untranslated) == 1 else None
+
+
 def save_release(
     parsed: ParsedRelease,
     *,
@@ -239,9 +252,14 @@ def save_release(
         release.save()
 
         if parsed.signature:
-            author = find_author(parsed.signature)
+            author = find_author(parsed.signature) or _translated_author(release, lang)
             if author is None:
                 author = Author.objects.create(**{f"name_{lang}": parsed.signature})
+            elif not getattr(author, f"name_{lang}"):
+                # The other language's file of the same release: its signature is the
+                # translation of the one already there.
+                setattr(author, f"name_{lang}", parsed.signature)
+                author.save(update_fields=[f"name_{lang}"])
             if not release.release_authors.filter(author=author).exists():
                 position = release.release_authors.count()
                 ReleaseAuthor.objects.create(release=release, author=author, position=position)
@@ -274,16 +292,17 @@ def import_file(
 ) -> ImportResult:
     """Import one file; raises ImportFileError (nothing written) when it cannot."""
     parsed = read_release(path, language)
-    for attempt in range(2):
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             release, created, messages = save_release(
                 parsed, status=status, published_at=published_at, by=by
             )
             break
-        except IntegrityError:
-            # Another import created the same original URL (or slug) at the same moment:
-            # the second attempt finds and updates it.
-            if attempt:
+        except (IntegrityError, OperationalError):
+            # Another import created the same original URL, slug or author at the same moment,
+            # or the database chose this transaction as a deadlock victim: everything was
+            # rolled back, and the next attempt finds the other's rows and updates them.
+            if attempt == ATTEMPTS:
                 raise
         except ValidationError as exc:
             raise ImportFileError("; ".join(exc.messages)) from None

@@ -74,6 +74,22 @@ class Author(models.Model):
         ordering = ["name_ru"]
         verbose_name = _("author")
         verbose_name_plural = _("authors")
+        constraints = [
+            # One row per signature: the importer reuses it, and two imports meeting a new
+            # signature at the same moment cannot create it twice.
+            models.UniqueConstraint(
+                fields=["name_ru"],
+                condition=~Q(name_ru=""),
+                name="author_name_ru_unique",
+                violation_error_message=_("An author with this Russian name already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["name_en"],
+                condition=~Q(name_en=""),
+                name="author_name_en_unique",
+                violation_error_message=_("An author with this English name already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name_ru or self.name_en

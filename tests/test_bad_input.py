@@ -274,13 +274,6 @@ def test_a_long_comment_is_accepted_whole(client, editor_user):
     assert release.events.first().comment == comment.strip()
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="importers: a long last paragraph that starts like a signature ('Пресс-служба ...') "
-    "becomes an Author name over its 300 characters: a DataError on PostgreSQL. Reported to "
-    "the lead; strict, so remove this mark once fixed.",
-)
 def test_a_long_signature_like_last_paragraph_imports(tmp_path):
     path = tmp_path / "long.txt"
     path.write_text(

@@ -408,13 +408,6 @@ def test_concurrent_imports_of_overlapping_files_lose_nothing_and_duplicate_noth
 
 
 @pytest.mark.faults
-@pytest.mark.xfail(
-    strict=True,
-    reason="importers.save_release: find_author() then Author.objects.create() is not atomic "
-    "across transactions; two importers meeting a new signature at once create two authors "
-    "(reported to the lead; a unique constraint on the name would let import_file's retry "
-    "pick up the other's author). Strict: this fails once fixed, so remove the mark then.",
-)
 def test_two_importers_meeting_a_new_signature_at_once_create_one_author(
     transactional_db, tmp_path
 ):

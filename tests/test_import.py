@@ -328,3 +328,24 @@ def test_folder_import_with_progress(tmp_path):
     assert "[100/120]" in out and "[120/120]" in out
     assert Release.objects.in_review().count() == 120
     assert Author.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_english_file_translates_the_signature_of_the_russian_one(tmp_path):
+    (tmp_path / "ru.txt").write_text(RUSSIAN, "utf-8")
+    (tmp_path / "en.txt").write_text(ENGLISH, "utf-8")
+    run_import(tmp_path / "ru.txt")
+    run_import(tmp_path / "en.txt")
+    author = Release.objects.get().authors.get()
+    assert (author.name_ru, author.name_en) == (
+        "Пресс-служба Исполнительного комитета СНГ",
+        "Press Service of the CIS Executive Committee",
+    )
+    assert Author.objects.count() == 1
+
+
+def test_a_long_paragraph_starting_like_a_signature_stays_text():
+    long_last = "Пресс-служба сообщает, что материалы будут опубликованы позднее " * 5
+    parsed = parse(f"Орган\n\nЗаголовок\n\nПервый абзац.\n\n{long_last.strip()}\n")
+    assert parsed.signature == ""
+    assert parsed.paragraphs[-1] == long_last.strip()
