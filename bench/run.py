@@ -495,6 +495,10 @@ class Harness:
             raise BenchError(f"cannot pick a release for the detail page:\n{output}")
         self.results["published_ru"] = int(found.group(1))
         PAGES["detail"] = found.group(2)
+        last_page = max(1, self.results["published_ru"] // 20)
+        if last_page < 200:  # a small BENCH_COUNT: the deepest page there is
+            log(f"only {last_page} list pages: 'list page 200' measures page {last_page}")
+            PAGES["list page 200"] = f"/ru/news/?page={last_page}"
 
     def check_pages(self) -> None:
         sizes = {}
