@@ -2,9 +2,11 @@
 
 How it works:
 
-- Every cache key carries a *generation* token (`public:gen`). `invalidate()` replaces the
-  token, so every page cached before it is unreachable at once (nothing to enumerate, exact
-  on every app server that shares the cache). Signals (`news/signals.py`) call it through
+- Every entry is stamped with a *generation* token (`public:gen`): generation-wide data
+  carries it in its key, a page in its value (so a warm hit reads the token and the page in
+  one `get_many`, one cache round trip). `invalidate()` replaces the token, so every page
+  cached before it is unreachable at once (nothing to enumerate, exact on every app server
+  that shares the cache). Signals (`news/signals.py`) call it through
   `transaction.on_commit` whenever a release, its authors, sources or categories, a category,
   an author or the workflow changes.
 - A cached page never outlives the next scheduled publication: when a page is filled, the
@@ -90,13 +92,13 @@ def _is_signed_in(request: HttpRequest) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
-def _page_key(request: HttpRequest, gen: str) -> str | None:
+def _page_key(request: HttpRequest) -> str | None:
     query = request.META.get("QUERY_STRING", "")
     if len(query) > MAX_CACHED_QUERY:
         return None
     normalised = "&".join(sorted(query.split("&"))) if query else ""
     digest = hashlib.sha256(f"{request.path}?{normalised}".encode()).hexdigest()[:32]
-    return f"public:{gen}:page:{get_language()}:{digest}"
+    return f"public:page:{get_language()}:{digest}"
 
 
 def _etag(content: bytes) -> str:
@@ -138,13 +140,14 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
             or _is_signed_in(request)
         ):
             return _bypass(view, request, *args, **kwargs)
-        gen = generation()
-        key = _page_key(request, gen)
+        key = _page_key(request)
         if key is None:
             return _bypass(view, request, *args, **kwargs)
         now = timezone.now()
-        entry = cache.get(key)
-        if entry is not None and entry["valid_until"] > now.timestamp():
+        found = cache.get_many([GENERATION_KEY, key])  # one round trip for a warm hit
+        gen = found.get(GENERATION_KEY) or generation()
+        entry = found.get(key)
+        if entry is not None and entry["gen"] == gen and entry["valid_until"] > now.timestamp():
             response = HttpResponse(entry["content"], status=entry["status"])
             for name, value in entry["headers"]:
                 response.headers[name] = value
@@ -168,6 +171,7 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
             cache.set(
                 key,
                 {
+                    "gen": gen,
                     "status": response.status_code,
                     "content": response.content,
                     "headers": list(response.items()),

@@ -21,7 +21,6 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     prefetch_related_objects,
@@ -61,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
 MAX_PAGE = 2000
+# From this offset on, a list page reads its ids first, then the rows (see `paginate`).
+DEEP_OFFSET = 100
 DESCRIPTION_LENGTH = 160
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 OG_LOCALES = {"ru": "ru_RU", "en": "en_GB"}
@@ -148,8 +149,10 @@ def renditions(releases: list[Release], spec: str) -> dict[int, Rendition]:
 def site_navigation(language: str) -> dict:
     """Categories that have public releases in `language` and the years of its archive.
 
-    Computed once per cache generation and language (two queries), capped like pages by the
-    next scheduled publication, so ordinary cold pages do not repeat these queries."""
+    Computed once per cache generation and language (two queries) and kept for the whole
+    generation, not for a page's lifetime: it changes only when a release changes (a new
+    generation) or when a scheduled release goes live, which caps its lifetime. So cold pages
+    (also with the page cache off) do not repeat these queries."""
     gen, now = generation(), timezone.now()
     key = f"public:{gen}:navigation:{language}"
     navigation = cache.get(key)
@@ -167,11 +170,9 @@ def site_navigation(language: str) -> dict:
         .values_list("slug", "name_ru", "name_en")
     ]  # fmt: skip
     years = [d.year for d in public.dates("published_at", "year", order="DESC")]
-    valid_until = now.timestamp() + settings.PAGE_CACHE_SECONDS
-    if upcoming:
-        valid_until = min(valid_until, upcoming)
+    valid_until = upcoming or float("inf")
     navigation = {"categories": categories, "years": years, "valid_until": valid_until}
-    cache.set(key, navigation, max(1, int(valid_until - now.timestamp())))
+    cache.set(key, navigation, max(1, int(upcoming - now.timestamp())) if upcoming else None)
     return navigation
 
 
@@ -199,10 +200,24 @@ def page_number(request: HttpRequest) -> int:
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list, PageWindow]:
-    """One page of `queryset` (one row more is read to know whether a next page exists)."""
+    """One page of `queryset` (one row more is read to know whether a next page exists).
+
+    Deep pages read the page's ids first (an OFFSET over the ordering index alone, which
+    PostgreSQL answers with an index-only scan of `release_public_<language>_idx`), then
+    those rows by primary key: page 200 costs about what page 1 costs. A query that is not
+    a plain model queryset (a search with annotations) is read directly."""
     number = page_number(request)
     start = (number - 1) * PER_PAGE
-    rows = list(queryset[start : start + PER_PAGE + 1])
+    if (
+        start >= DEEP_OFFSET
+        and isinstance(queryset, ReleaseQuerySet)
+        and not queryset.query.annotations
+    ):
+        ids = list(queryset.values_list("pk", flat=True)[start : start + PER_PAGE + 1])
+        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+    else:
+        rows = list(queryset[start : start + PER_PAGE + 1])
     if number > 1 and not rows:
         raise Http404(_("No such page."))
     window = PageWindow(number, has_previous=number > 1, has_next=len(rows) > PER_PAGE)
@@ -630,14 +645,20 @@ def public_release(pk: int, language: str) -> Release | None:
     """The public release `pk` in `language`, with its neighbours in the public order and
     whether its other language version is public, all in one query (None if not public)."""
     public = Release.objects.published(language)
-    older = public.filter(
-        Q(published_at__lt=OuterRef("published_at"))
-        | Q(published_at=OuterRef("published_at"), pk__lt=OuterRef("pk"))
-    ).order_by("-published_at", "-pk")
-    newer = public.filter(
-        Q(published_at__gt=OuterRef("published_at"))
-        | Q(published_at=OuterRef("published_at"), pk__gt=OuterRef("pk"))
-    ).order_by("published_at", "pk")
+    # Plain ordered ranges on the partial index `release_public_<language>_idx`
+    # (-published_at, -id): the tie on the same moment is settled by the id, excluded row by
+    # row, so the scan starts at the release and stops at the first neighbour (an OR of two
+    # ranges would make PostgreSQL scan half the archive).
+    older = (
+        public.filter(published_at__lte=OuterRef("published_at"))
+        .exclude(published_at=OuterRef("published_at"), pk__gte=OuterRef("pk"))
+        .order_by("-published_at", "-pk")
+    )
+    newer = (
+        public.filter(published_at__gte=OuterRef("published_at"))
+        .exclude(published_at=OuterRef("published_at"), pk__lte=OuterRef("pk"))
+        .order_by("published_at", "pk")
+    )
     title = f"title_{language}"
     neighbours = {}
     for name, queryset in (("previous", older), ("next", newer)):
