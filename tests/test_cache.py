@@ -266,6 +266,17 @@ class TestScheduledReleases:
             assert "Запланированный" in text(client, "/ru/news/")
             assert client.get(scheduled.get_absolute_url("ru")).status_code == 200
 
+    def test_the_sidebar_changes_when_a_scheduled_release_goes_live(self, client, release):
+        category = CategoryFactory(name_ru="Запланированная рубрика")
+        scheduled = ScheduledFactory(published_at=timezone.now() + datetime.timedelta(minutes=5))
+        scheduled.categories.add(category)
+        page_cache.invalidate()
+        assert "Запланированная рубрика" not in text(client, "/ru/news/")
+        with freeze_time(scheduled.published_at - datetime.timedelta(seconds=1)):
+            assert "Запланированная рубрика" not in text(client, "/ru/news/search/")
+        with freeze_time(scheduled.published_at + datetime.timedelta(seconds=1)):
+            assert "Запланированная рубрика" in text(client, "/ru/news/search/")
+
     def test_the_schedule_is_read_once_per_generation(self, client, release):
         ScheduledFactory()
         client.get("/ru/news/")

@@ -237,6 +237,22 @@ class TestPagesInBothLanguages:
         last = page(client, newest.get_absolute_url("ru")).find("nav", class_="neighbours")
         assert [a.attrs["href"] for a in last.find_all("a")] == [middle.get_absolute_url("ru")]
 
+    def test_neighbours_at_the_same_moment_follow_the_id(self):
+        moment = timezone.now() - datetime.timedelta(days=1)
+        before = PublishedFactory(published_at=moment - datetime.timedelta(seconds=1))
+        first, middle, last = PublishedFactory.create_batch(3, published_at=moment)
+        after = PublishedFactory(published_at=moment + datetime.timedelta(seconds=1))
+        expected = {
+            before.pk: (None, first.pk),
+            first.pk: (before.pk, middle.pk),
+            middle.pk: (first.pk, last.pk),
+            last.pk: (middle.pk, after.pk),
+            after.pk: (last.pk, None),
+        }
+        for pk, (previous, following) in expected.items():
+            release = views.public_release(pk, "ru")
+            assert (release.previous_pk, release.next_pk) == (previous, following), pk
+
     def test_neighbours_skip_releases_missing_in_that_language(self, client):
         now = timezone.now()
         first = PublishedFactory(published_at=now - datetime.timedelta(days=3))
@@ -557,6 +573,7 @@ BUDGETS = {
     "list": (5, 2),
     "list_en": (5, 2),
     "page2": (5, 2),
+    "deep": (6, 3),  # ids first, then the rows (see views.paginate)
     "detail": (7, 4),
     "detail_en": (7, 4),
     "year": (6, 3),
@@ -575,6 +592,7 @@ def budget_urls() -> dict[str, str]:
         "list": "/ru/news/",
         "list_en": "/en/news/",
         "page2": "/ru/news/?page=2",
+        "deep": f"/ru/news/?page={views.DEEP_OFFSET // views.PER_PAGE + 1}",
         "detail": release.get_absolute_url("ru"),
         "detail_en": release.get_absolute_url("en"),
         "year": f"/ru/news/archive/{month.year}/",
@@ -589,8 +607,8 @@ def budget_urls() -> dict[str, str]:
 @pytest.mark.parametrize("count", [10, 200])
 def test_query_counts_do_not_grow_with_the_archive(client, count, django_assert_num_queries):
     seed(count)
-    if count == 10:  # the smaller archive needs a second page too
-        PublishedFactory.create_batch(21)
+    if count == 10:  # the smaller archive needs a second and a deep page too
+        PublishedFactory.create_batch(views.DEEP_OFFSET + 1)
     for name, url in budget_urls().items():
         first, other = BUDGETS[name]
         language = "en" if "/en/" in url else "ru"
@@ -603,6 +621,37 @@ def test_query_counts_do_not_grow_with_the_archive(client, count, django_assert_
             assert client.get(url).status_code in (200, 301), url
         with django_assert_num_queries(0):
             assert client.get(url).status_code in (200, 301), url
+
+
+def test_deep_pages_show_the_public_order(client):
+    PublishedFactory.create_batch(views.DEEP_OFFSET + 25)
+    DraftFactory()
+    ScheduledFactory()
+    order = list(
+        Release.objects.published("ru")
+        .order_by("-published_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    number = views.DEEP_OFFSET // views.PER_PAGE + 1
+    hrefs = [a.attrs["href"] for a in page(client, f"/ru/news/?page={number}").find_all("a")]
+    shown = [
+        int(m.group(1)) for href in hrefs if (m := re.fullmatch(r"/ru/news/(\d+)/[^/]+/", href))
+    ]
+    assert shown == order[views.DEEP_OFFSET : views.DEEP_OFFSET + views.PER_PAGE]
+    assert client.get(f"/ru/news/?page={number + 1}").status_code == 200
+    assert client.get(f"/ru/news/?page={number + 2}").status_code == 404
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+def test_with_the_page_cache_off_the_navigation_is_read_once_per_generation(
+    client, release, django_assert_num_queries
+):
+    client.get("/ru/news/")
+    with django_assert_num_queries(2):  # the releases and their categories
+        assert client.get("/ru/news/").status_code == 200
+    invalidate()
+    with django_assert_num_queries(5):  # and the schedule and sidebar of the new generation
+        assert client.get("/ru/news/").status_code == 200
 
 
 def test_stale_slug_costs_one_query_and_no_prefetches(client, release, django_assert_num_queries):
