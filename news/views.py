@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -35,12 +36,13 @@ from django.http import (
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import get_script_prefix, reverse
+from django.utils import dateformat, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import get_language, get_language_from_request, gettext_lazy, override
 from django.utils.translation import gettext as _
 from django.views import View
@@ -55,6 +57,7 @@ from news.models import (
     ReleaseQuerySet,
     SourceKind,
 )
+from news.templatetags.public import DATE_FORMATS, iso_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,25 @@ def absolute(path: str) -> str:
 def url_in(language: str, name: str, **kwargs) -> str:
     with override(language):
         return reverse(name, kwargs=kwargs or None)
+
+
+# Placeholders that every converter of the public URLs (int, slug) accepts unchanged.
+_URL_PLACEHOLDERS = {"pk": 918273645, "year": 918273646, "month": 918273647, "slug": "zq918273648"}
+_url_formats: dict[tuple, str] = {}
+
+
+def url_builder(language: str, name: str, *fields: str) -> Callable[..., str]:
+    """A cheap `url_in(language, name, **values)` for hot loops: `reverse()` runs once (per
+    language, URL name and script prefix, then remembered), each URL is a `str.format`."""
+    key = (language, name, fields, get_script_prefix())
+    pattern = _url_formats.get(key)
+    if pattern is None:
+        path = url_in(language, name, **{field: _URL_PLACEHOLDERS[field] for field in fields})
+        pattern = path.replace("{", "{{").replace("}", "}}")
+        for field in fields:
+            pattern = pattern.replace(str(_URL_PLACEHOLDERS[field]), f"{{{field}}}", 1)
+        _url_formats[key] = pattern
+    return pattern.format
 
 
 # Lead image renditions ---------------------------------------------------------------------
@@ -154,15 +176,17 @@ def site_navigation(language: str) -> dict:
     generation) or when a scheduled release goes live, which caps its lifetime. So cold pages
     (also with the page cache off) do not repeat these queries."""
     gen, now = generation(), timezone.now()
-    key = f"public:{gen}:navigation:{language}"
+    key = f"public:{gen}:nav:{language}"
     navigation = cache.get(key)
     if navigation is not None and navigation["valid_until"] > now.timestamp():
         return navigation
     upcoming = next_scheduled_at(gen, now)
     public = Release.objects.published(language, now=now)
+    category_url = url_builder(language, "news:category", "slug")
+    year_url = url_builder(language, "news:archive_year", "year")
     categories = [
         {"slug": slug, "name": (name_en if language == "en" else "") or name_ru,
-         "fallback": language == "en" and not name_en}
+         "fallback": language == "en" and not name_en, "url": category_url(slug=slug)}
         for slug, name_ru, name_en in Category.objects.filter(
             Exists(public.filter(categories=OuterRef("pk")))
         )
@@ -171,7 +195,12 @@ def site_navigation(language: str) -> dict:
     ]  # fmt: skip
     years = [d.year for d in public.dates("published_at", "year", order="DESC")]
     valid_until = upcoming or float("inf")
-    navigation = {"categories": categories, "years": years, "valid_until": valid_until}
+    navigation = {
+        "categories": categories,
+        "years": years,
+        "year_links": [(year, year_url(year=year)) for year in years],
+        "valid_until": valid_until,
+    }
     cache.set(key, navigation, max(1, int(upcoming - now.timestamp())) if upcoming else None)
     return navigation
 
@@ -360,31 +389,44 @@ def language_switch(language: str, path: str, *, exists: bool = True) -> dict:
 def cards(
     releases: list[Release], language: str, thumbnails: dict[int, Rendition] | None = None
 ) -> list[dict]:
-    """What a list shows of each release: title, link, date, lead, categories, thumbnail."""
+    """What a list shows of each release: title, link, date, lead, categories, thumbnail.
+
+    Everything is prepared here, ready to print (URLs from `url_builder`, dates formatted
+    under one `override`), so the template loop stays cheap."""
     thumbnails = thumbnails or {}
-    return [
-        {
-            "title": release.title(language),
-            "url": release.get_absolute_url(language),
-            "date": release.published_at,
-            "lead": release.lead(language),
-            "title_html": getattr(release, "highlighted_title", ""),
-            "snippet": getattr(release, "snippet", ""),
-            "categories": [
+    release_url = url_builder(language, "news:detail", "pk", "slug")
+    category_url = url_builder(language, "news:category", "slug")
+    result, date_format = [], DATE_FORMATS[language]
+    with override(language):
+        for release in releases:
+            published = release.published_at
+            result.append(
                 {
-                    "name": category.name(language),
-                    "url": category.get_absolute_url(language),
-                    "fallback": language == "en" and not category.name_en,
+                    "title": release.title(language),
+                    "url": release_url(pk=release.pk, slug=release.slug),
+                    "date": published,
+                    "date_iso": iso_datetime(published),
+                    "date_text": dateformat.format(localtime(published), date_format)
+                    if published
+                    else "",
+                    "lead": release.lead(language),
+                    "title_html": getattr(release, "highlighted_title", ""),
+                    "snippet": getattr(release, "snippet", ""),
+                    "categories": [
+                        {
+                            "name": category.name(language),
+                            "url": category_url(slug=category.slug),
+                            "fallback": language == "en" and not category.name_en,
+                        }
+                        for category in release.categories.all()
+                    ]
+                    if "categories" in getattr(release, "_prefetched_objects_cache", {})
+                    else [],
+                    "thumbnail": thumbnails.get(release.pk),
+                    "image_alt": getattr(release, f"image_alt_{language}"),
                 }
-                for category in release.categories.all()
-            ]
-            if "categories" in getattr(release, "_prefetched_objects_cache", {})
-            else [],
-            "thumbnail": thumbnails.get(release.pk),
-            "image_alt": getattr(release, f"image_alt_{language}"),
-        }
-        for release in releases
-    ]
+            )
+    return result
 
 
 def _published_order(queryset: ReleaseQuerySet) -> ReleaseQuerySet:

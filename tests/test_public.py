@@ -623,6 +623,20 @@ def test_query_counts_do_not_grow_with_the_archive(client, count, django_assert_
             assert client.get(url).status_code in (200, 301), url
 
 
+def test_the_url_builder_gives_what_reverse_gives(release):
+    category = CategoryFactory(slug="economy-2")
+    for language in ("ru", "en"):
+        detail = views.url_builder(language, "news:detail", "pk", "slug")
+        assert detail(pk=release.pk, slug=release.slug) == release.get_absolute_url(language)
+        assert detail(pk=7, slug="a-b_c9") == views.url_in(
+            language, "news:detail", pk=7, slug="a-b_c9"
+        )
+        by_slug = views.url_builder(language, "news:category", "slug")
+        assert by_slug(slug=category.slug) == category.get_absolute_url(language)
+        year = views.url_builder(language, "news:archive_year", "year")
+        assert year(year=2011) == f"/{language}/news/archive/2011/"
+
+
 def test_deep_pages_show_the_public_order(client):
     PublishedFactory.create_batch(views.DEEP_OFFSET + 25)
     DraftFactory()
