@@ -6,8 +6,10 @@ fallback matches case-folded substrings."""
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from news import search
@@ -231,10 +233,28 @@ class TestAbsurdQueries:
 
 
 class TestIndexes:
-    def test_the_migration_indexes_exactly_what_search_queries(self):
-        migration = importlib.import_module("news.migrations.0002_release_search_indexes")
+    def test_the_migration_stores_exactly_the_documented_vector(self):
+        migration = importlib.import_module("news.migrations.0004_release_stored_search_vectors")
         for language in ("ru", "en"):
             assert migration.VECTORS[language] == search.vector_sql(language)
+
+    def test_the_stored_vector_follows_every_write_on_postgresql(self, client):
+        """PostgreSQL regenerates `search_<language>` on each save: an edited release is found
+        by its new words and no longer by its old ones."""
+        release = PublishedFactory(title_ru="Совещание", body_ru="<p>Итоги.</p>")
+        assert found(client, "транзит") == []
+        release.body_ru = "<p>Транзит грузов.</p>"
+        release.save()
+        cache.clear()  # the page cache is not what this test is about
+        assert found(client, "транзит") == [release.title_ru]
+        assert found(client, "итоги") == []
+        if POSTGRES:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT search_ru::text FROM news_release WHERE id = %s", [release.pk]
+                )
+                (vector,) = cursor.fetchone()
+            assert "'транз':" in vector and "итог" not in vector
 
     def test_gin_indexes_exist_only_on_postgresql(self):
         with connection.cursor() as cursor:
@@ -255,4 +275,9 @@ class TestIndexes:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = Release.objects.filter(search.matches(query, language)).explain()
+            ranked = search.search(query, language)[:20].explain()
         assert f"release_search_{language}_idx" in plan
+        # Matching and ranking read the stored column; no release text is parsed per row (the
+        # only to_tsvector left reads the query's own words).
+        assert f"search_{language}" in ranked
+        assert not re.search(r"to_tsvector\([^()]*\(?[\w.\"]*(title|lead|body)_", ranked)
