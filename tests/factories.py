@@ -41,7 +41,14 @@ class AuthorFactory(factory.django.DjangoModelFactory):
         model = Author
 
     name_ru = "Пресс-служба Исполнительного комитета СНГ"
-    name_en = "Press Service of the CIS Executive Committee"
+    # Names are unique per language: only the press service's own row has this English name.
+    name_en = factory.LazyAttribute(
+        lambda author: (
+            "Press Service of the CIS Executive Committee"
+            if author.name_ru == "Пресс-служба Исполнительного комитета СНГ"
+            else ""
+        )
+    )
 
 
 class DraftFactory(factory.django.DjangoModelFactory):
