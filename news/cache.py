@@ -92,13 +92,19 @@ def _is_signed_in(request: HttpRequest) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
-def _page_key(request: HttpRequest) -> str | None:
+def request_digest(request: HttpRequest) -> str | None:
+    """What identifies a page: its path and its query string in any parameter order (None
+    for a query string too long to be worth caching)."""
     query = request.META.get("QUERY_STRING", "")
     if len(query) > MAX_CACHED_QUERY:
         return None
     normalised = "&".join(sorted(query.split("&"))) if query else ""
-    digest = hashlib.sha256(f"{request.path}?{normalised}".encode()).hexdigest()[:32]
-    return f"public:page:{get_language()}:{digest}"
+    return hashlib.sha256(f"{request.path}?{normalised}".encode()).hexdigest()[:32]
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    digest = request_digest(request)
+    return None if digest is None else f"public:page:{get_language()}:{digest}"
 
 
 def _etag(content: bytes) -> str:
@@ -151,6 +157,9 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
             response = HttpResponse(entry["content"], status=entry["status"])
             for name, value in entry["headers"]:
                 response.headers[name] = value
+            response.public_page = {
+                key: entry[key] for key in ("gen", "etag", "modified", "valid_until")
+            }
             return _finish(request, response, entry["etag"], entry["modified"])
 
         # Read the schedule before rendering: whatever goes live after `now` expires the page.
@@ -181,6 +190,13 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
                 },
                 seconds + 1,
             )
+            # What `pressservice.cache_middleware` needs to keep the finished response too.
+            response.public_page = {
+                "gen": gen,
+                "etag": etag,
+                "modified": modified,
+                "valid_until": valid_until,
+            }
         return _finish(request, response, etag, modified)
 
     return wrapped

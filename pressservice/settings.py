@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # A database outage answers 503 + Retry-After, never 500 (pressservice/middleware.py).
     "pressservice.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Warm anonymous public pages, before sessions, auth, CSRF, locale (cache_middleware.py).
+    "pressservice.cache_middleware.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -340,3 +340,77 @@ class TestBypass:
             request.is_preview = True
             assert "private" in view(request)["Cache-Control"]
         assert len(calls) == 2
+
+
+class TestEarlyMiddleware:
+    """pressservice/cache_middleware.py: finished anonymous pages, before sessions and locale."""
+
+    @pytest.fixture
+    def early(self, monkeypatch):
+        """Counts the requests that got past the early middleware to the inner stack."""
+        from pressservice import cache_middleware
+
+        passed = []
+        original = cache_middleware.PublicPageCacheMiddleware.keep
+
+        def keep(key, response, now):
+            passed.append(key)
+            original(key, response, now)
+
+        monkeypatch.setattr(cache_middleware.PublicPageCacheMiddleware, "keep", staticmethod(keep))
+        return passed
+
+    def test_a_warm_page_is_answered_early_with_every_header(
+        self, client, release, early, django_assert_num_queries
+    ):
+        first = client.get("/ru/news/")
+        with django_assert_num_queries(0):
+            second = client.get("/ru/news/")
+        assert len(early) == 1  # the second answer never reached the inner middleware
+        assert second.content == first.content
+        assert dict(second.items()) == dict(first.items())
+        for header in ("Content-Security-Policy", "Content-Language", "ETag", "Last-Modified"):
+            assert second[header], header
+        assert second["Content-Language"] == "ru"
+        assert second["X-Frame-Options"] == first["X-Frame-Options"]
+        not_modified = client.get("/ru/news/", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert not_modified.status_code == 304
+        assert not_modified["ETag"] == first["ETag"]
+        assert not_modified["Content-Security-Policy"]
+        assert client.get("/ru/news/", HTTP_IF_NONE_MATCH='"other"').status_code == 200
+        assert len(early) == 1
+
+    def test_an_invalidated_page_is_not_answered_early(self, client, release, early):
+        assert "Первоначальный заголовок" in text(client, "/ru/news/")
+        Release = type(release)
+        Release.objects.filter(pk=release.pk).update(title_ru="Новый заголовок")
+        page_cache.invalidate()
+        assert "Новый заголовок" in text(client, "/ru/news/")
+        assert len(early) == 2
+
+    def test_each_language_has_its_own_answer(self, client, release, early):
+        assert client.get("/ru/news/")["Content-Language"] == "ru"
+        assert client.get("/en/news/")["Content-Language"] == "en"
+        assert client.get("/en/news/")["Content-Language"] == "en"
+        assert len(early) == 2
+
+    def test_signed_in_users_are_never_answered_early(self, client, release, early):
+        client.get("/ru/news/")
+        client.force_login(UserFactory(username="press-officer"))
+        response = client.get("/ru/news/")
+        assert "private" in response["Cache-Control"]
+        assert len(early) == 1  # not even looked up: the session cookie skips the middleware
+
+    def test_responses_setting_a_cookie_are_not_kept(self, rf):
+        from django.http import HttpResponse
+
+        from pressservice.cache_middleware import PublicPageCacheMiddleware
+
+        response = HttpResponse("page")
+        response.public_page = {"gen": "g", "etag": '"e"', "modified": 1.0, "valid_until": 1e12}
+        response.set_cookie("csrftoken", "x")
+        PublicPageCacheMiddleware.keep("public:full:ru:test", response, 0.0)
+        assert page_cache.cache.get("public:full:ru:test") is None
+        del response.cookies["csrftoken"]
+        PublicPageCacheMiddleware.keep("public:full:ru:test", response, 0.0)
+        assert page_cache.cache.get("public:full:ru:test")["content"] == b"page"
