@@ -1,24 +1,28 @@
-"""`/sitemap.xml`: every public language version of every release, the news lists and the
-categories, each with its hreflang alternates (exactly the languages that exist there) and an
-x-default (the Russian version) when there are several. URLs are absolute from SITE_URL, never
-from the request's Host header. Served through the public page cache.
+"""The sitemap: `/sitemap.xml` is a <sitemapindex> of section pages `/sitemap-<section>.xml`
+(`?p=<n>` from the second page on): `news` (the news lists), `releases` (every public language
+version of every release, with `lastmod`) and `categories` (those with public releases, in
+the languages that have them). Each URL carries its hreflang alternates (exactly the languages
+that exist there) and an x-default (the Russian version) when there are several. URLs are
+absolute from SITE_URL, never from the request's Host header (which is why the index is written
+here rather than by django.contrib.sitemaps' `index` view, which takes the request's host).
+Every document is served through the public page cache.
 
-The sections are `django.contrib.sitemaps.Sitemap` classes (`i18n`, `alternates`, `limit`,
-pagination); their URLs are built and written without a `reverse()`, a language switch or a
-template per URL, which over tens of thousands of URLs took seconds. While everything fits
-the protocol's 50,000 URLs one <urlset> answers; beyond that `/sitemap.xml` is a
-<sitemapindex> of `/sitemap.xml?section=<name>&p=<n>` pages.
+A page holds at most `URLS_PER_PAGE` URLs: the releases section pages over release rows,
+`URLS_PER_PAGE // len(LANGUAGES)` per page, each giving one URL per public language. A page
+costs a fixed number of queries (a count and one page of plain rows with just the columns a
+URL needs, for the releases), so neither its time nor the worker's memory grows with the
+archive; URLs are built and written without a `reverse()`, a language switch or a template
+per URL.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -29,6 +33,7 @@ from news.cache import public_page
 from news.models import LANGUAGES, Category, Release
 
 XML = "application/xml; charset=utf-8"
+URLS_PER_PAGE = 5000
 
 
 class PublicSitemap(Sitemap):
@@ -38,6 +43,14 @@ class PublicSitemap(Sitemap):
     i18n = True
     alternates = True
     languages = list(LANGUAGES)
+    limit = URLS_PER_PAGE // len(LANGUAGES)  # items per page; each gives a URL per language
+
+    @property
+    def paginator(self) -> Paginator:
+        """Pages of items (not of item-language pairs, which would need every item at once)."""
+        if getattr(self, "_paginator", None) is None:
+            self._paginator = Paginator(self.items(), self.limit)
+        return self._paginator
 
     def get_languages_for_item(self, item) -> list[str]:
         return self.languages_of(item)
@@ -52,69 +65,57 @@ class PublicSitemap(Sitemap):
         """The URL entries of one page, as Django's sitemap template expects them."""
         base = settings.SITE_URL
         urls = []
-        for item, language in self.paginator.page(page).object_list:
+        for item in self.paginator.page(page).object_list:
             languages = self.languages_of(item)
-            alternates = [
-                {"lang_code": lang, "location": base + self.path(item, lang)} for lang in languages
-            ]
-            if len(alternates) > 1:
-                default = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else None
-                alternates.append(
-                    {
-                        "lang_code": "x-default",
-                        "location": base + self.path(item, default or languages[0]),
-                    }
-                )
-            urls.append(
-                {
-                    "item": item,
-                    "location": base + self.path(item, language),
-                    "lastmod": self.lastmod(item) if hasattr(self, "lastmod") else None,
-                    "changefreq": getattr(self, "changefreq", None),
-                    "priority": "",
-                    "alternates": alternates,
-                }
-            )
+            for language in languages:
+                urls.append(self.url(item, language, languages, base))
         return urls
 
-
-@dataclass(slots=True)
-class SitemapRelease:
-    """What the sitemap needs of a release (plain rows: model instances cost seconds here)."""
-
-    pk: int
-    slug: str
-    published_at: datetime.datetime
-    updated_at: datetime.datetime
-    public_languages: list[str] = field(default_factory=list)
+    def url(self, item, language: str, languages: list[str], base: str) -> dict:
+        """One URL entry, as Django's sitemap template expects it."""
+        alternates = [
+            {"lang_code": lang, "location": base + self.path(item, lang)} for lang in languages
+        ]
+        if len(alternates) > 1:
+            default = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in languages else None
+            alternates.append(
+                {
+                    "lang_code": "x-default",
+                    "location": base + self.path(item, default or languages[0]),
+                }
+            )
+        return {
+            "item": item,
+            "location": base + self.path(item, language),
+            "lastmod": self.lastmod(item) if hasattr(self, "lastmod") else None,
+            "changefreq": getattr(self, "changefreq", None),
+            "priority": "",
+            "alternates": alternates,
+        }
 
 
 class ReleaseSitemap(PublicSitemap):
-    """Each release in each language in which it is public (two queries, one per language)."""
+    """Each release in each language in which it is public. Items are plain rows
+    `(pk, slug, updated_at, ru_complete, en_complete)` (model instances would cost time and
+    memory here) of the releases public in at least one language, newest first."""
 
     def __init__(self):
-        self._releases = None
         self._prefixes = {}
 
-    def items(self) -> list[SitemapRelease]:
-        if self._releases is None:
-            releases: dict[int, SitemapRelease] = {}
-            for language in LANGUAGES:
-                rows = Release.objects.published(language).values_list(
-                    "pk", "slug", "published_at", "updated_at"
-                )
-                for pk, slug, published_at, updated_at in rows:
-                    release = releases.get(pk)
-                    if release is None:
-                        release = releases[pk] = SitemapRelease(pk, slug, published_at, updated_at)
-                    release.public_languages.append(language)
-            self._releases = sorted(
-                releases.values(), key=lambda r: (r.published_at, r.pk), reverse=True
-            )
-        return self._releases
+    def items(self):
+        now = timezone.now()
+        public = Release.objects.published("ru", now=now)
+        for language in LANGUAGES[1:]:
+            public = public | Release.objects.published(language, now=now)
+        return public.order_by("-published_at", "-id").values_list(
+            "pk", "slug", "updated_at", *(f"{language}_complete" for language in LANGUAGES)
+        )
 
     def languages_of(self, item) -> list[str]:
-        return item.public_languages
+        # The rest of the public rule (status, date) holds for every row of items().
+        return [
+            language for language, complete in zip(LANGUAGES, item[3:], strict=True) if complete
+        ]
 
     def path(self, item, language: str) -> str:
         # Release.get_absolute_url(), with the pattern reversed once per language.
@@ -123,10 +124,10 @@ class ReleaseSitemap(PublicSitemap):
                 self._prefixes[language] = reverse(
                     "news:detail", kwargs={"pk": 1, "slug": "slug"}
                 ).removesuffix("1/slug/")
-        return f"{self._prefixes[language]}{item.pk}/{item.slug}/"
+        return f"{self._prefixes[language]}{item[0]}/{item[1]}/"
 
     def lastmod(self, item):
-        return item.updated_at
+        return item[2]
 
 
 class NewsListSitemap(PublicSitemap):
@@ -207,28 +208,34 @@ def write_urlset(urls: list[dict]) -> str:
     return "".join(parts)
 
 
+def section_url(name: str, page: int) -> str:
+    """The absolute URL of one page of a section (the first without `?p=`)."""
+    path = reverse("sitemap-section", kwargs={"section": name})
+    return settings.SITE_URL + path + (f"?p={page}" if page > 1 else "")
+
+
 @public_page
 def sitemap_view(request):
-    """One <urlset> of everything while it fits Sitemap.limit (50,000 URLs); beyond that a
-    <sitemapindex> of `?section=<name>&p=<n>` pages, served by this same view."""
-    maps = {name: cls() for name, cls in SITEMAPS.items()}
-    section = request.GET.get("section")
-    if section is not None:
-        if section not in maps:
-            raise Http404("No such sitemap section.")
-        try:
-            urls = maps[section].get_urls(page=request.GET.get("p", 1))
-        except (EmptyPage, PageNotAnInteger) as error:
-            raise Http404("No such sitemap page.") from error
-        return HttpResponse(write_urlset(urls), content_type=XML)
-    if sum(sitemap.paginator.count for sitemap in maps.values()) <= Sitemap.limit:
-        urls = [url for sitemap in maps.values() for url in sitemap.get_urls()]
-        return HttpResponse(write_urlset(urls), content_type=XML)
-    base = settings.SITE_URL + "/sitemap.xml"
-    entries = [
-        f"<sitemap><loc>{escape(f'{base}?section={name}&p={page}')}</loc></sitemap>\n"
-        for name, sitemap in maps.items()
-        if sitemap.paginator.count
-        for page in sitemap.paginator.page_range
-    ]
+    """`/sitemap.xml`: the <sitemapindex> of every page of every non-empty section (a count
+    per section)."""
+    entries = []
+    for name, cls in SITEMAPS.items():
+        paginator = cls().paginator
+        if paginator.count:
+            entries.extend(
+                f"<sitemap><loc>{escape(section_url(name, page))}</loc></sitemap>\n"
+                for page in paginator.page_range
+            )
     return HttpResponse(INDEX + "".join(entries) + "</sitemapindex>\n", content_type=XML)
+
+
+@public_page
+def sitemap_section_view(request, section: str):
+    """`/sitemap-<section>.xml?p=<n>`: the <urlset> of one page of one section."""
+    if section not in SITEMAPS:
+        raise Http404("No such sitemap section.")
+    try:
+        urls = SITEMAPS[section]().get_urls(page=request.GET.get("p", 1))
+    except (EmptyPage, PageNotAnInteger) as error:
+        raise Http404("No such sitemap page.") from error
+    return HttpResponse(write_urlset(urls), content_type=XML)

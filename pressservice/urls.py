@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from news import views as news_views
-from news.sitemaps import sitemap_view
+from news.sitemaps import sitemap_section_view, sitemap_view
 from pressservice import views
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", news_views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap_view, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section_view, name="sitemap-section"),
     re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch

@@ -418,7 +418,7 @@ PUBLIC_QUERY_TEMPLATES = [
     "/en/news/search/?q={}&page={}",
     "/ru/news/archive/2026/?page={}",
     "/ru/news/category/c/?page={}",
-    "/sitemap.xml?p={}",
+    "/sitemap-releases.xml?p={}",
     "/ru/news/rss/?page={}",
 ]
 ADMIN_QUERY_TEMPLATES = [

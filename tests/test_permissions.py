@@ -307,7 +307,7 @@ def test_only_a_superuser_deletes(world):
 
 def public_urls(world) -> list[str]:
     year = timezone.localtime(world["releases"]["published"].published_at).year
-    urls = ["/robots.txt", "/sitemap.xml"]
+    urls = ["/robots.txt", "/sitemap.xml", "/sitemap-releases.xml", "/sitemap-categories.xml"]
     for language in ("ru", "en"):
         urls += [
             f"/{language}/news/",
@@ -389,7 +389,7 @@ def test_preview_links_show_a_hidden_release_to_whoever_holds_them_and_nothing_m
 def test_the_category_and_sitemap_list_only_public_releases(world):
     category = Category.objects.get(slug="economy")
     assert category.releases.count() == 7
-    sitemap = body_of(Client().get("/sitemap.xml"))
+    sitemap = body_of(Client().get("/sitemap-releases.xml"))
     public = world["releases"][PUBLIC_KEY]
     assert public.get_absolute_url("ru") in sitemap
     for key in HIDDEN_KEYS:

@@ -435,7 +435,7 @@ def public_surfaces(language: str) -> list[str]:
         f"/{language}/news/archive/{timezone.localdate().year}/",
         f"/{language}/news/category/migration/",
         f"/{language}/news/search/?q=" + ("невидимый" if language == "ru" else "invisible"),
-        "/sitemap.xml",
+        "/sitemap-releases.xml",
     ]
 
 
@@ -580,7 +580,8 @@ BUDGETS = {
     "month": (5, 2),
     "category": (6, 3),
     "search": (4, 1),
-    "sitemap": (4, 3),
+    "sitemap": (3, 2),  # the index: a count of releases, the categories with releases
+    "sitemap_page": (3, 2),  # a page of releases: a count, the page's rows
     "short": (2, 1),
 }
 
@@ -600,6 +601,7 @@ def budget_urls() -> dict[str, str]:
         "category": "/ru/news/category/migration/",
         "search": "/ru/news/search/?q=" + "сотрудничество",
         "sitemap": "/sitemap.xml",
+        "sitemap_page": "/sitemap-releases.xml",
         "short": f"/ru/news/{release.pk}/",
     }
 

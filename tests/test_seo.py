@@ -217,20 +217,42 @@ class TestListHeads:
         assert meta(head(client, "/ru/news/category/empty/"), name="robots") == "noindex"
 
 
-def sitemap(client) -> dict[str, dict[str, str]]:
-    """loc -> {hreflang: href} of every URL in /sitemap.xml, checking lastmod of releases."""
-    response = client.get("/sitemap.xml", HTTP_HOST="127.0.0.1")
+def sitemap_pages(client, **headers) -> list[bytes]:
+    """The documents /sitemap.xml (a sitemap index) points to, each checked."""
+    response = client.get("/sitemap.xml", **headers)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/xml")
     root = ET.fromstring(response.content)  # noqa: S314 - our own response
+    assert root.tag == f"{SITEMAP}sitemapindex"
+    pages = []
+    for loc in root.iter(f"{SITEMAP}loc"):
+        assert loc.text.startswith(SITE + "/sitemap-"), loc.text
+        page = client.get(loc.text.removeprefix(SITE), **headers)
+        assert page.status_code == 200
+        assert page["Content-Type"].startswith("application/xml")
+        pages.append(page.content)
+    return pages
+
+
+def sitemap_text(client, **headers) -> str:
+    return "".join(page.decode() for page in sitemap_pages(client, **headers))
+
+
+def sitemap(client) -> dict[str, dict[str, str]]:
+    """loc -> {hreflang: href} of every URL of every sitemap page, checking lastmod of releases
+    and that no URL is listed twice."""
     entries = {}
-    for url in root.findall(f"{SITEMAP}url"):
-        loc = url.find(f"{SITEMAP}loc").text
-        if "/news/category/" not in loc and not loc.endswith("/news/"):
-            assert url.find(f"{SITEMAP}lastmod") is not None, loc
-        entries[loc] = {
-            link.get("hreflang"): link.get("href") for link in url.findall(f"{XHTML}link")
-        }
+    for page in sitemap_pages(client, HTTP_HOST="127.0.0.1"):
+        root = ET.fromstring(page)  # noqa: S314 - our own response
+        assert root.tag == f"{SITEMAP}urlset"
+        for url in root.findall(f"{SITEMAP}url"):
+            loc = url.find(f"{SITEMAP}loc").text
+            if "/news/category/" not in loc and not loc.endswith("/news/"):
+                assert url.find(f"{SITEMAP}lastmod") is not None, loc
+            assert loc not in entries
+            entries[loc] = {
+                link.get("hreflang"): link.get("href") for link in url.findall(f"{XHTML}link")
+            }
     return entries
 
 
@@ -255,7 +277,7 @@ class TestSitemap:
         assert entries[SITE + russian.get_absolute_url("ru")] == {
             "ru": SITE + russian.get_absolute_url("ru")
         }
-        text = client.get("/sitemap.xml").content.decode()
+        text = sitemap_text(client)
         for release in hidden:
             assert f"/news/{release.pk}/" not in text
 
@@ -271,14 +293,15 @@ class TestSitemap:
 
     def test_lastmod_is_the_release_update_date(self, client):
         release = PublishedFactory()
-        text = client.get("/sitemap.xml").content.decode()
+        text = sitemap_text(client)
         assert f"<lastmod>{release.updated_at.date().isoformat()}</lastmod>" in text
 
     def test_a_forged_host_does_not_change_the_urls(self, client):
         PublishedFactory()
         with override_settings(ALLOWED_HOSTS=["*"]):
-            text = client.get("/sitemap.xml", HTTP_HOST="evil.example").content.decode()
-        assert "evil.example" not in text
+            index = client.get("/sitemap.xml", HTTP_HOST="evil.example").content.decode()
+            text = sitemap_text(client, HTTP_HOST="evil.example")
+        assert "evil.example" not in index + text
         assert SITE + "/ru/news/" in text
 
 
@@ -294,27 +317,68 @@ def test_robots_txt_points_to_the_sitemap(client):
     assert "Disallow: /ru/news/" not in lines
 
 
-def test_a_large_archive_gets_a_sitemap_index(client, monkeypatch):
-    from django.contrib.sitemaps import Sitemap
+class TestSitemapPages:
+    def test_the_index_lists_every_page_of_every_nonempty_section(self, client, monkeypatch):
+        from news.sitemaps import ReleaseSitemap
 
-    monkeypatch.setattr(Sitemap, "limit", 2)
-    releases = PublishedFactory.create_batch(2)  # 4 release URLs: two pages of releases
-    root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our own response
-    locations = [loc.text for loc in root.iter(f"{SITEMAP}loc")]
-    assert root.tag == f"{SITEMAP}sitemapindex"
-    assert locations == [
-        f"{SITE}/sitemap.xml?section=news&p=1",
-        f"{SITE}/sitemap.xml?section=releases&p=1",
-        f"{SITE}/sitemap.xml?section=releases&p=2",
-    ]
-    pages = [client.get(f"/sitemap.xml?section=releases&p={n}").content for n in (1, 2)]
-    text = b"".join(pages).decode()
-    for release in releases:
-        for language in ("ru", "en"):
-            assert f"<loc>{SITE}{release.get_absolute_url(language)}</loc>" in text
-    assert client.get("/sitemap.xml?section=releases&p=3").status_code == 404
-    assert client.get("/sitemap.xml?section=releases&p=x").status_code == 404
-    assert client.get("/sitemap.xml?section=nothing").status_code == 404
+        monkeypatch.setattr(ReleaseSitemap, "limit", 2)  # releases per page
+        releases = PublishedFactory.create_batch(3)  # 6 release URLs: two pages of releases
+        root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our response
+        assert [loc.text for loc in root.iter(f"{SITEMAP}loc")] == [
+            f"{SITE}/sitemap-news.xml",
+            f"{SITE}/sitemap-releases.xml",
+            f"{SITE}/sitemap-releases.xml?p=2",
+        ]  # no category has releases: no categories section
+        first, second = (
+            client.get("/sitemap-releases.xml", {"p": n}).content.decode() for n in (1, 2)
+        )
+        newest_first = sorted(releases, key=lambda r: (r.published_at, r.pk), reverse=True)
+        for release, page in zip(newest_first, (first, first, second), strict=True):
+            for language in ("ru", "en"):
+                assert f"<loc>{SITE}{release.get_absolute_url(language)}</loc>" in page
+        assert first.count("<url>") == 4 and second.count("<url>") == 2
+
+    @pytest.mark.parametrize(
+        "path", ["/sitemap-releases.xml?p=2", "/sitemap-releases.xml?p=x", "/sitemap-nothing.xml"]
+    )
+    def test_pages_that_do_not_exist_are_404(self, client, path):
+        PublishedFactory()
+        assert client.get(path).status_code == 404
+
+    def test_an_empty_archive_has_a_valid_index(self, client):
+        root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our response
+        assert [loc.text for loc in root.iter(f"{SITEMAP}loc")] == [f"{SITE}/sitemap-news.xml"]
+
+    def test_a_page_costs_the_same_queries_for_any_number_of_releases(
+        self, client, settings, monkeypatch
+    ):
+        """A count and one page of plain rows, however many releases (no query per URL)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from news.sitemaps import ReleaseSitemap
+
+        settings.PAGE_CACHE_SECONDS = 0
+        monkeypatch.setattr(ReleaseSitemap, "limit", 50)
+        category = CategoryFactory()
+
+        def queries(path: str) -> int:
+            client.get("/ru/news/")  # the schedule of this cache generation is read once
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200
+            return len(captured)
+
+        PublishedFactory().categories.add(category)
+        few = {path: queries(path) for path in ("/sitemap.xml", "/sitemap-releases.xml")}
+        few["categories"] = queries("/sitemap-categories.xml")
+        for release in PublishedFactory.create_batch(6) + RussianOnlyPublishedFactory.create_batch(
+            3
+        ):
+            release.categories.add(category)
+        many = {path: queries(path) for path in ("/sitemap.xml", "/sitemap-releases.xml")}
+        many["categories"] = queries("/sitemap-categories.xml")
+        assert many == few == {"/sitemap.xml": 2, "/sitemap-releases.xml": 2, "categories": 1}
+        assert sitemap_text(client).count("<url>") == 2 + 2 * 7 + 3 + 2
 
 
 def test_later_pages_of_a_list_have_no_language_alternates(client):
