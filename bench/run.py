@@ -71,7 +71,8 @@ PAGES = {  # name -> path (the detail path is chosen after seeding)
     "detail": None,
     "RSS feed": "/ru/news/rss/",
     "search": "/ru/news/search/?q=" + urllib.parse.quote(SEARCH_TERM),
-    "sitemap": "/sitemap.xml",
+    "sitemap": "/sitemap.xml",  # the index
+    "sitemap page": "/sitemap-releases.xml",  # its first page: 2,500 releases, <= 5,000 URLs
 }
 TARGETS_NOTE = (
     "Targets (issue 7): warm list, detail and feed >= 0.6 of the floor; cold list page 1 and "
