@@ -10,7 +10,8 @@ The next anonymous GET/HEAD of that page is answered from one cache round trip
 `If-None-Match` / `If-Modified-Since`. SecurityMiddleware and the CSP middleware sit
 before it, so their headers are added to every answer as usual.
 
-Only requests that can never be personal are answered here: GET/HEAD under a language
+The Host header is validated first (`ALLOWED_HOSTS`, 400 otherwise), as CommonMiddleware
+would. Only requests that can never be personal are answered here: GET/HEAD under a language
 prefix (`/ru/`, `/en/`: the language is the path's, nothing else), without a session or
 messages cookie (so never a signed-in user; previews are never marked by `public_page`).
 Only responses marked by `public_page` (cacheable status, public, no cookies set) are kept,
@@ -41,6 +42,8 @@ class PublicPageCacheMiddleware:
         cookies = request.COOKIES
         if settings.SESSION_COOKIE_NAME in cookies or MESSAGES_COOKIE in cookies:
             return None
+        # ALLOWED_HOSTS is checked here as CommonMiddleware would (a bad Host answers 400).
+        request.get_host()
         parts = request.path_info.split("/", 2)
         if len(parts) < 3 or parts[1] not in self.languages:
             return None

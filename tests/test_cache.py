@@ -380,6 +380,10 @@ class TestEarlyMiddleware:
         assert client.get("/ru/news/", HTTP_IF_NONE_MATCH='"other"').status_code == 200
         assert len(early) == 1
 
+    def test_a_host_not_allowed_is_refused_also_for_a_warm_page(self, client, release, early):
+        assert client.get("/ru/news/").status_code == 200
+        assert client.get("/ru/news/", HTTP_HOST="evil.example").status_code == 400
+
     def test_an_invalidated_page_is_not_answered_early(self, client, release, early):
         assert "Первоначальный заголовок" in text(client, "/ru/news/")
         Release = type(release)
