@@ -41,16 +41,14 @@ AUTHORS = [
      "заместитель начальника пресс-службы", "deputy head of the press service"),
 ]  # fmt: skip
 
+# Each event is followed by "о"/"об" and a topic in the prepositional case.
 EVENTS = [
-    ("Совет министров иностранных дел обсудил", "The Council of Foreign Ministers discussed"),
-    ("Экономический совет рассмотрел", "The Economic Council considered"),
-    (
-        "Эксперты государств — участников согласовали",
-        "Experts of the participating states agreed on",
-    ),
-    ("В Исполнительном комитете прошло совещание о", "The Executive Committee held a meeting on"),
-    ("Подписан протокол о", "A protocol was signed on"),
-    ("Стартовала конференция о", "A conference opened on"),
+    ("Совет министров иностранных дел договорился", "The Council of Foreign Ministers agreed on"),
+    ("Экономический совет принял решение", "The Economic Council took a decision on"),
+    ("Эксперты государств — участников провели консультации", "Experts of the states consulted on"),
+    ("В Исполнительном комитете прошло совещание", "The Executive Committee held a meeting on"),
+    ("Подписан протокол", "A protocol was signed on"),
+    ("Стартовала конференция", "A conference opened on"),
 ]
 TOPICS = [
     ("сотрудничестве в области миграции", "cooperation in migration"),
@@ -178,9 +176,10 @@ def seed(count: int, *, seed: int = 2026, with_images: bool = True, batch: int =
             event_ru, event_en = rng.choice(EVENTS)
             topic_ru, topic_en = rng.choice(TOPICS)
             city_ru, city_en = rng.choice(CITIES)
-            title_ru = f"{event_ru} {topic_ru} в {city_ru}"
+            about = "об" if topic_ru[0] in "аэиоуы" else "о"
+            title_ru = f"{event_ru} {about} {topic_ru} в {city_ru}"
             title_en = f"{event_en} {topic_en} in {city_en}"
-            lead_ru = f"{event_ru} {topic_ru}. Встреча прошла в {city_ru}."
+            lead_ru = f"{event_ru} {about} {topic_ru}. Встреча прошла в {city_ru}."
             lead_en = f"{event_en} {topic_en}. The meeting took place in {city_en}."
             paragraphs = rng.sample(PARAGRAPHS, 3)
             body_ru = f"<p>{lead_ru}</p>" + "".join(f"<p>{ru}</p>" for ru, _ in paragraphs)
