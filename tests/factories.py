@@ -1,6 +1,8 @@
 """One factory per state. Published ones go through the workflow, as in real life."""
 
 import datetime
+import struct
+import zlib
 
 import factory
 from django.contrib.auth import get_user_model
@@ -127,3 +129,24 @@ class SourceFactory(factory.django.DjangoModelFactory):
     kind = SourceKind.ORIGINAL
     label_ru = "Адрес страницы в интернете"
     label_en = "Web page address"
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width` x `height` pixels: a decompression bomb."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * 4))
+        + chunk(b"IEND", b"")
+    )

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime
 import io
 import json
-import struct
-import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,7 +22,13 @@ from PIL import Image
 
 from news import importers, preview, workflow
 from news.models import Release, Status, WorkflowEvent
-from tests.factories import CategoryFactory, DraftFactory, PublishedFactory, ReviewFactory
+from tests.factories import (
+    CategoryFactory,
+    DraftFactory,
+    PublishedFactory,
+    ReviewFactory,
+    png_claiming,
+)
 from tests.html_safety import csp_nonce, executable_parts
 
 pytestmark = pytest.mark.django_db
@@ -288,26 +292,6 @@ def test_a_long_signature_like_last_paragraph_imports(tmp_path):
 
 
 # --- malformed uploads through the admin -----------------------------------------------------
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims `width` x `height` pixels: a decompression bomb."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
-        + chunk(b"IEND", b"")
-    )
 
 
 MALFORMED_UPLOADS = {

@@ -3,8 +3,6 @@ in; renditions honour EXIF orientation and carry no metadata."""
 
 import io
 import random
-import struct
-import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from news.images import LeadImageField, inspect_image
-from tests.factories import DraftFactory
+from tests.factories import DraftFactory, png_claiming
 
 
 def image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save):
@@ -24,27 +22,6 @@ def image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save):
 
 def upload(content: bytes, name="photo.jpg", content_type="image/jpeg"):
     return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims `width` x `height` pixels: a decompression bomb's shape."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    row = b"\x00" + b"\x00" * ((width + 7) // 8)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * 4))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize(

@@ -3,23 +3,17 @@ saves and submits it; an editor publishes it; the public pages show it. No conso
 no Content-Security-Policy violations anywhere on the way."""
 
 import re
-import shutil
 
 import pytest
 from django.core.management import call_command
 
 from news.models import Release, Status
+from tests.e2e.chromium import launch_chromium
 from tests.factories import AuthorFactory, CategoryFactory, UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pass-word-123"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -30,18 +24,7 @@ def browser(monkeypatch):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

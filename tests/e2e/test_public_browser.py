@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from news import views, workflow
 from news.models import ReleaseAuthor
+from tests.e2e.chromium import launch_chromium
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,
@@ -31,18 +32,8 @@ from tests.factories import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = (360, 1280)
 
 pytestmark = pytest.mark.e2e
@@ -101,15 +92,13 @@ def pages(site, language: str) -> dict[str, str]:
 
 @pytest.fixture
 def browser(monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
     require(AXE, "axe-core (run `npm ci`)")
     # Playwright's sync API runs an event loop in this thread; the test's ORM calls are sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
