@@ -123,14 +123,6 @@ class ReleaseQuerySet(models.QuerySet):
             **{f"{language}_complete": True},
         )
 
-    def for_listing(self) -> ReleaseQuerySet:
-        """What a public list needs in one query plus prefetches, without the heavy bodies."""
-        return (
-            self.defer("body_ru", "body_en")
-            .prefetch_related("categories")
-            .order_by("-published_at", "-id")
-        )
-
 
 class Release(models.Model):
     title_ru = models.CharField(_("title (Russian)"), max_length=500)

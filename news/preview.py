@@ -86,12 +86,7 @@ def preview(request, token: str):
         return _private(response)
     except signing.BadSignature as error:
         raise Http404("bad preview link") from error
-    release = (
-        Release.objects.exclude(status=Status.WITHDRAWN)
-        .prefetch_related("categories", "release_authors__author", "sources")
-        .filter(pk=release_id)
-        .first()
-    )
+    release = Release.objects.exclude(status=Status.WITHDRAWN).filter(pk=release_id).first()
     if release is None or not (release.title(language) or release.body(language)):
         raise Http404("no such release in this language")
     if release.is_public(language):

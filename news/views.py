@@ -18,14 +18,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Prefetch,
-    QuerySet,
-    Subquery,
-    prefetch_related_objects,
-)
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import (
     Http404,
     HttpRequest,
@@ -55,16 +49,16 @@ from news.models import (
     Release,
     ReleaseAuthor,
     ReleaseQuerySet,
+    ReleaseSource,
     SourceKind,
 )
+from news.prepared import PreparedQuery
 from news.templatetags.public import DATE_FORMATS, iso_datetime
 
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
 MAX_PAGE = 2000
-# From this offset on, a list page reads its ids first, then the rows (see `paginate`).
-DEEP_OFFSET = 100
 DESCRIPTION_LENGTH = 160
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 OG_LOCALES = {"ru": "ru_RU", "en": "en_GB"}
@@ -134,32 +128,33 @@ class Rendition:
 RENDITION_SECONDS = 7 * 24 * 3600
 
 
-def _rendition_key(release: Release, spec: str) -> str:
-    digest = hashlib.blake2s(f"{release.pk}:{release.image.name}".encode(), digest_size=12)
+def _rendition_key(pk: int, image: str, spec: str) -> str:
+    digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
     return f"public:rendition:{spec}:{digest.hexdigest()}"
 
 
-def renditions(releases: list[Release], spec: str) -> dict[int, Rendition]:
+def renditions(images: dict[int, str], spec: str) -> dict[int, Rendition]:
     """URL and size of one imagekit rendition (`image_list`, `image_detail`, `image_social`)
-    of each release's lead image. Described once per image file and kept in the cache, so a
-    page reads them in one cache round trip; an unreadable image is left out, not an error."""
-    keys = {_rendition_key(release, spec): release for release in releases if release.image}
+    of each lead image (`images`: release id -> image name in media storage). Described once
+    per image file and kept in the cache, so a page reads them in one cache round trip; an
+    unreadable image is left out, not an error."""
+    keys = {_rendition_key(pk, image, spec): (pk, image) for pk, image in images.items() if image}
     if not keys:
         return {}
     found = cache.get_many(list(keys))
     result, fresh = {}, {}
-    for key, release in keys.items():
+    for key, (pk, image) in keys.items():
         value = found.get(key)
         if value is None:
             try:
-                rendition = getattr(release, spec)
+                rendition = getattr(Release(pk=pk, image=image), spec)
                 value = (rendition.url, rendition.width, rendition.height)
             except Exception as error:  # a missing or broken file must not break the page
-                logger.warning("Rendition %s of release %s failed: %s", spec, release.pk, error)
+                logger.warning("Rendition %s of release %s failed: %s", spec, pk, error)
                 value = ()
             fresh[key] = value
         if value:
-            result[release.pk] = Rendition(*value)
+            result[pk] = Rendition(*value)
     if fresh:
         cache.set_many(fresh, RENDITION_SECONDS)
     return result
@@ -228,25 +223,9 @@ def page_number(request: HttpRequest) -> int:
     return int(raw)
 
 
-def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list, PageWindow]:
-    """One page of `queryset` (one row more is read to know whether a next page exists).
-
-    Deep pages read the page's ids first (an OFFSET over the ordering index alone, which
-    PostgreSQL answers with an index-only scan of `release_public_<language>_idx`), then
-    those rows by primary key: page 200 costs about what page 1 costs. A query that is not
-    a plain model queryset (a search with annotations) is read directly."""
-    number = page_number(request)
-    start = (number - 1) * PER_PAGE
-    if (
-        start >= DEEP_OFFSET
-        and isinstance(queryset, ReleaseQuerySet)
-        and not queryset.query.annotations
-    ):
-        ids = list(queryset.values_list("pk", flat=True)[start : start + PER_PAGE + 1])
-        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
-        rows = [by_id[pk] for pk in ids if pk in by_id]
-    else:
-        rows = list(queryset[start : start + PER_PAGE + 1])
+def page_window(request: HttpRequest, number: int, rows: list, *, keep=()) -> PageWindow:
+    """The window of page `number`, given its rows read with one row more than a page (so
+    a next page exists when that row came back); 404 past the last page."""
     if number > 1 and not rows:
         raise Http404(_("No such page."))
     window = PageWindow(number, has_previous=number > 1, has_next=len(rows) > PER_PAGE)
@@ -261,7 +240,15 @@ def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list
         window.previous_url = link(number - 1)
     if window.has_next:
         window.next_url = link(number + 1)
-    return rows[:PER_PAGE], window
+    return window
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list, PageWindow]:
+    """One page of `queryset`, read with one row more than a page instead of a COUNT(*)."""
+    number = page_number(request)
+    start = (number - 1) * PER_PAGE
+    rows = list(queryset[start : start + PER_PAGE + 1])
+    return rows[:PER_PAGE], page_window(request, number, rows, keep=keep)
 
 
 # SEO -----------------------------------------------------------------------------------------
@@ -386,51 +373,109 @@ def language_switch(language: str, path: str, *, exists: bool = True) -> dict:
 # The pages -----------------------------------------------------------------------------------
 
 
+def card_fields(language: str) -> tuple[str, ...]:
+    """The columns a list card of `language` shows."""
+    return ("id", "slug", "published_at", "image", *(
+        f"{name}_{language}" for name in ("title", "lead", "image_alt")
+    ))  # fmt: skip
+
+
+def category_link(language: str, slug: str, name_ru: str, name_en: str) -> dict:
+    """A category as the public pages link it, in `language` (Russian when untranslated)."""
+    return {
+        "name": (name_en if language == "en" else "") or name_ru,
+        "url": url_builder(language, "news:category", "slug")(slug=slug),
+        "fallback": language == "en" and not name_en,
+    }
+
+
 def cards(
-    releases: list[Release], language: str, thumbnails: dict[int, Rendition] | None = None
+    rows: list[dict],
+    language: str,
+    thumbnails: dict[int, Rendition] | None = None,
+    categories: dict[int, list[dict]] | None = None,
 ) -> list[dict]:
     """What a list shows of each release: title, link, date, lead, categories, thumbnail.
 
-    Everything is prepared here, ready to print (URLs from `url_builder`, dates formatted
-    under one `override`), so the template loop stays cheap."""
-    thumbnails = thumbnails or {}
+    `rows` hold the `card_fields(language)` of each release (a search hit also its
+    `title_html` and `snippet`). Everything is prepared here, ready to print (URLs from
+    `url_builder`, dates formatted under one `override`), so the template loop stays cheap."""
+    thumbnails, categories = thumbnails or {}, categories or {}
     release_url = url_builder(language, "news:detail", "pk", "slug")
-    category_url = url_builder(language, "news:category", "slug")
+    title, lead, image_alt = (f"{name}_{language}" for name in ("title", "lead", "image_alt"))
     result, date_format = [], DATE_FORMATS[language]
     with override(language):
-        for release in releases:
-            published = release.published_at
+        for row in rows:
+            published, pk = row["published_at"], row["id"]
             result.append(
                 {
-                    "title": release.title(language),
-                    "url": release_url(pk=release.pk, slug=release.slug),
+                    "title": row[title],
+                    "url": release_url(pk=pk, slug=row["slug"]),
                     "date": published,
                     "date_iso": iso_datetime(published),
                     "date_text": dateformat.format(localtime(published), date_format)
                     if published
                     else "",
-                    "lead": release.lead(language),
-                    "title_html": getattr(release, "highlighted_title", ""),
-                    "snippet": getattr(release, "snippet", ""),
-                    "categories": [
-                        {
-                            "name": category.name(language),
-                            "url": category_url(slug=category.slug),
-                            "fallback": language == "en" and not category.name_en,
-                        }
-                        for category in release.categories.all()
-                    ]
-                    if "categories" in getattr(release, "_prefetched_objects_cache", {})
-                    else [],
-                    "thumbnail": thumbnails.get(release.pk),
-                    "image_alt": getattr(release, f"image_alt_{language}"),
+                    "lead": row[lead],
+                    "title_html": row.get("title_html", ""),
+                    "snippet": row.get("snippet", ""),
+                    "categories": categories.get(pk, []),
+                    "thumbnail": thumbnails.get(pk),
+                    "image_alt": row[image_alt],
                 }
             )
     return result
 
 
-def _published_order(queryset: ReleaseQuerySet) -> ReleaseQuerySet:
-    return queryset.order_by("-published_at", "-id")
+def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type):
+    """The rows of one list page, prepared (`news.prepared`): the page's ids are read by the
+    public order on the partial index `release_public_<language>_idx` (an index-only scan,
+    so a deep page costs about what page 1 costs), their rows by id, in one query. `narrow`
+    filters the public releases by the list's own parameters (`kinds`)."""
+
+    def listing(language: str, offset: int, *, now, **values) -> QuerySet:
+        public = Release.objects.published(language, now=now)
+        if narrow is not None:
+            public = narrow(public, **values)
+        ids = public.order_by("-published_at", "-id").values("pk")
+        return (
+            Release.objects.filter(pk__in=ids[offset : offset + PER_PAGE + 1])
+            .order_by("-published_at", "-id")
+            .values(*card_fields(language))
+        )
+
+    return PreparedQuery(listing, now=datetime.datetime, **kinds)
+
+
+def _card_categories(**ids: int) -> QuerySet:
+    return (
+        Release.categories.through.objects.filter(release_id__in=list(ids.values()))
+        .order_by("category__name_ru", "category_id")
+        .values("release_id", "category__slug", "category__name_ru", "category__name_en")
+    )
+
+
+_CARD_CATEGORIES = PreparedQuery(
+    _card_categories, **{f"release{n}": int for n in range(PER_PAGE)}
+)  # fmt: skip
+
+
+def card_categories(ids: list[int], language: str) -> dict[int, list[dict]]:
+    """The categories of up to PER_PAGE releases, in one prepared query."""
+    found: dict[int, list[dict]] = {}
+    if not ids:
+        return found
+    padded = [*ids, *[0] * (PER_PAGE - len(ids))]  # no release has the id 0
+    for row in _CARD_CATEGORIES(**{f"release{n}": pk for n, pk in enumerate(padded)}):
+        found.setdefault(row["release_id"], []).append(
+            category_link(
+                language,
+                row["category__slug"],
+                row["category__name_ru"],
+                row["category__name_en"],
+            )
+        )
+    return found
 
 
 @method_decorator(public_page, name="dispatch")
@@ -464,29 +509,40 @@ class PublicReleaseMixin(View):
 
 
 class ReleaseListMixin(PublicReleaseMixin):
-    """A paginated list of public releases, newest first, with categories and thumbnails."""
+    """A paginated list of public releases, newest first, with categories and thumbnails.
+
+    A list class sets `listing` (`_listing(...)`: the page's rows, prepared) and
+    `listing_values()` (the values of its own parameters)."""
 
     allow_empty = True
+    listing = _listing()
 
     def releases(self) -> ReleaseQuerySet:
         return self.published()
 
+    def listing_values(self) -> dict:
+        return {}
+
     def page_context(self) -> dict:
         raise NotImplementedError
 
-    def list_context(self, releases: list[Release], window: PageWindow) -> dict:
-        return {
-            "cards": cards(releases, self.language, renditions(releases, "image_list")),
-            "page": window,
-        }
-
     def get(self, request, *args, **kwargs):
         context = self.page_context()
-        queryset = _published_order(self.releases().for_listing())
-        releases, window = paginate(request, queryset)
-        if not releases and not self.allow_empty:
+        language, number = self.language, page_number(request)
+        rows = self.listing(
+            language, (number - 1) * PER_PAGE, now=timezone.now(), **self.listing_values()
+        )
+        window = page_window(request, number, rows)
+        rows = rows[:PER_PAGE]
+        if not rows and not self.allow_empty:
             raise Http404(_("There are no releases here."))
-        context.update(self.list_context(releases, window))
+        context["cards"] = cards(
+            rows,
+            language,
+            renditions({row["id"]: row["image"] for row in rows}, "image_list"),
+            card_categories([row["id"] for row in rows], language),
+        )
+        context["page"] = window
         seo = context["seo"]
         if window.number > 1:
             # Page n of one language is not a translation of page n of the other.
@@ -496,7 +552,7 @@ class ReleaseListMixin(PublicReleaseMixin):
                 "title": seo["title"],
                 "number": window.number,
             }
-        if not releases:
+        if not rows:
             seo["robots"] = "noindex"
         return self.render(context)
 
@@ -546,15 +602,37 @@ def _month_bounds(year: int, month: int | None) -> tuple[datetime.datetime, date
     return timezone.make_aware(start, zone), timezone.make_aware(end, zone)
 
 
-class ReleaseYearArchiveView(ReleaseListMixin):
+class DateArchiveMixin(ReleaseListMixin):
+    """The public releases published in a period (`bounds()`: its start and its end)."""
+
+    allow_empty = False
+    listing = _listing(
+        lambda releases, since, until: releases.filter(
+            published_at__gte=since, published_at__lt=until
+        ),
+        since=datetime.datetime,
+        until=datetime.datetime,
+    )
+
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        raise NotImplementedError
+
+    def releases(self) -> ReleaseQuerySet:
+        start, end = self.bounds()
+        return self.published().filter(published_at__gte=start, published_at__lt=end)
+
+    def listing_values(self) -> dict:
+        since, until = self.bounds()
+        return {"since": since, "until": until}
+
+
+class ReleaseYearArchiveView(DateArchiveMixin):
     """All public releases of one year, with links to its months; 404 for an empty year."""
 
     template_name = "news/release_archive_year.html"
-    allow_empty = False
 
-    def releases(self) -> ReleaseQuerySet:
-        start, end = _month_bounds(self.kwargs["year"], None)
-        return self.published().filter(published_at__gte=start, published_at__lt=end)
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        return _month_bounds(self.kwargs["year"], None)
 
     def page_context(self) -> dict:
         language, year = self.language, self.kwargs["year"]
@@ -576,15 +654,13 @@ class ReleaseYearArchiveView(ReleaseListMixin):
         }  # fmt: skip
 
 
-class ReleaseMonthArchiveView(ReleaseListMixin):
+class ReleaseMonthArchiveView(DateArchiveMixin):
     """All public releases of one month; 404 for an empty month."""
 
     template_name = "news/release_archive_month.html"
-    allow_empty = False
 
-    def releases(self) -> ReleaseQuerySet:
-        start, end = _month_bounds(self.kwargs["year"], self.kwargs["month"])
-        return self.published().filter(published_at__gte=start, published_at__lt=end)
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        return _month_bounds(self.kwargs["year"], self.kwargs["month"])
 
     def page_context(self) -> dict:
         language, year, month = self.language, self.kwargs["year"], self.kwargs["month"]
@@ -613,6 +689,9 @@ class CategoryReleaseListView(ReleaseListMixin):
     """The public releases of one category; 404 for an unknown category."""
 
     template_name = "news/release_list_category.html"
+    listing = _listing(
+        lambda releases, category: releases.filter(categories=category), category=int
+    )
 
     def get(self, request, *args, **kwargs):
         self.category = Category.objects.filter(slug=kwargs["slug"]).first()
@@ -622,6 +701,9 @@ class CategoryReleaseListView(ReleaseListMixin):
 
     def releases(self) -> ReleaseQuerySet:
         return self.published().filter(categories=self.category)
+
+    def listing_values(self) -> dict:
+        return {"category": self.category.pk}
 
     def page_context(self) -> dict:
         language, category = self.language, self.category
@@ -656,8 +738,17 @@ class SearchView(PublicReleaseMixin):
             releases, window = paginate(
                 request, release_search.search(query, language), keep=("q",)
             )
-            for release in releases:
-                release_search.present(release, query, language)
+            fields = card_fields(language)
+            hits = [release_search.present(hit, query, language) for hit in releases]
+            releases = [
+                {
+                    **{field: getattr(hit, field) for field in fields},
+                    "image": hit.image.name,
+                    "title_html": hit.highlighted_title,
+                    "snippet": hit.snippet,
+                }
+                for hit in hits
+            ]
         path = url_in(language, "news:search")
         other_path = url_in(other_language(language), "news:search")
         if query:
@@ -683,10 +774,16 @@ class SearchView(PublicReleaseMixin):
         )
 
 
-def public_release(pk: int, language: str) -> Release | None:
-    """The public release `pk` in `language`, with its neighbours in the public order and
-    whether its other language version is public, all in one query (None if not public)."""
-    public = Release.objects.published(language)
+# Every column of a release: a release page builds its Release from them (no deferred field
+# can cost a query later).
+RELEASE_FIELDS = tuple(field.attname for field in Release._meta.concrete_fields)
+NEIGHBOUR_FIELDS = tuple(
+    f"{name}_{field}" for name in ("previous", "next") for field in ("pk", "slug", "title")
+)
+
+
+def _public_release(language: str, *, pk: int, now: datetime.datetime) -> QuerySet:
+    public = Release.objects.published(language, now=now)
     # Plain ordered ranges on the partial index `release_public_<language>_idx`
     # (-published_at, -id): the tie on the same moment is settled by the id, excluded row by
     # row, so the scan starts at the release and stops at the first neighbour (an OR of two
@@ -708,24 +805,77 @@ def public_release(pk: int, language: str) -> Release | None:
             neighbours[f"{name}_{'title' if field == title else field}"] = Subquery(
                 queryset.values(field)[:1]
             )
-    other = Release.objects.published(other_language(language)).filter(pk=OuterRef("pk"))
-    rows = list(
-        public.filter(pk=pk).annotate(other_public=Exists(other), **neighbours).order_by()[:1]
+    other = Release.objects.published(other_language(language), now=now).filter(pk=OuterRef("pk"))
+    return (
+        public.filter(pk=pk)
+        .annotate(other_public=Exists(other), **neighbours)
+        .order_by()
+        .values(*RELEASE_FIELDS, "other_public", *NEIGHBOUR_FIELDS)
     )
-    return rows[0] if rows else None
 
 
-def _authors(release: Release, language: str) -> list[dict]:
+_PUBLIC_RELEASE = PreparedQuery(_public_release, pk=int, now=datetime.datetime)
+
+
+def public_release(pk: int, language: str) -> Release | None:
+    """The public release `pk` in `language`, with its neighbours in the public order and
+    whether its other language version is public, all in one prepared query (None if not
+    public)."""
+    rows = _PUBLIC_RELEASE(language, pk=pk, now=timezone.now())
+    if not rows:
+        return None
+    row = rows[0]
+    release = Release.from_db(DEFAULT_DB_ALIAS, RELEASE_FIELDS, [row[f] for f in RELEASE_FIELDS])
+    release.other_public = row["other_public"]
+    for name in NEIGHBOUR_FIELDS:
+        setattr(release, name, row[name])
+    return release
+
+
+_RELEASE_CATEGORIES = PreparedQuery(
+    lambda *, release: (
+        Release.categories.through.objects.filter(release_id=release)
+        .order_by("category__name_ru", "category_id")
+        .values("category__slug", "category__name_ru", "category__name_en")
+    ),
+    release=int,
+)
+_RELEASE_AUTHORS = PreparedQuery(
+    lambda *, release: (
+        ReleaseAuthor.objects.filter(release_id=release)
+        .order_by("position", "id")
+        .values(
+            "author__name_ru",
+            "author__name_en",
+            "author__position_ru",
+            "author__position_en",
+            "author__user_id",
+        )
+    ),
+    release=int,
+)
+_RELEASE_SOURCES = PreparedQuery(
+    lambda *, release: (
+        ReleaseSource.objects.filter(release_id=release)
+        .order_by("position", "id")
+        .values("url", "label_ru", "label_en", "kind")
+    ),
+    release=int,
+)
+
+
+def _authors(pk: int, language: str) -> list[dict]:
     authors = []
-    for link in release.release_authors.all():
-        author = link.author
-        name = author.name(language)
+    for row in _RELEASE_AUTHORS(release=pk):
+        name_ru, name_en = row["author__name_ru"], row["author__name_en"]
         authors.append(
             {
-                "name": name,
-                "position": author.position(language),
-                "lang": "ru" if language == "en" and not author.name_en else language,
-                "type": "Person" if (author.user_id or author.position_ru) else "Organization",
+                "name": (name_en if language == "en" else name_ru) or name_ru or name_en,
+                "position": row[f"author__position_{language}"],
+                "lang": "ru" if language == "en" and not name_en else language,
+                "type": "Person"
+                if (row["author__user_id"] or row["author__position_ru"])
+                else "Organization",
             }
         )
     return authors
@@ -739,7 +889,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     public or not: then nothing is read from the public order (no previous/next links), the
     page is marked noindex and shows the preview banner, and the language link goes to the
     other language's preview when that version has content. Reads categories, authors and
-    sources (prefetched by the public view; queried here otherwise)."""
+    sources (three prepared queries)."""
     other = other_language(language)
     path = release.get_absolute_url(language)
     if preview:
@@ -757,20 +907,21 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
         other_path = release.get_absolute_url(other) if other_exists else ""
         switch = language_switch(language, other_path, exists=other_exists)
         other_url = absolute(other_path) if other_exists else None
+        detail_url = url_builder(language, "news:detail", "pk", "slug")
         neighbours = {
             name: {
-                "url": url_in(language, "news:detail", pk=pk,
-                              slug=getattr(release, f"{name}_slug")),
+                "url": detail_url(pk=pk, slug=getattr(release, f"{name}_slug")),
                 "title": getattr(release, f"{name}_title"),
             }
             for name in ("previous", "next")
             if (pk := getattr(release, f"{name}_pk", None))
         }  # fmt: skip
-    authors = _authors(release, language)
-    sources = list(release.sources.all())
-    original = next((s for s in sources if s.kind == SourceKind.ORIGINAL), None)
-    detail_image = renditions([release], "image_detail").get(release.pk)
-    social_image = renditions([release], "image_social").get(release.pk)
+    authors = _authors(release.pk, language)
+    sources = _RELEASE_SOURCES(release=release.pk)
+    original = next((s for s in sources if s["kind"] == SourceKind.ORIGINAL), None)
+    image = {release.pk: release.image.name}
+    detail_image = renditions(image, "image_detail").get(release.pk)
+    social_image = renditions(image, "image_social").get(release.pk)
     alternates = {language: path}
     if other_url:
         alternates[other] = release.get_absolute_url(other)
@@ -784,19 +935,20 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
         "lead": lead,
         "body": release.body(language),
         "categories": [
-            {
-                "name": category.name(language),
-                "url": category.get_absolute_url(language),
-                "fallback": language == "en" and not category.name_en,
-            }
-            for category in release.categories.all()
+            category_link(
+                language,
+                row["category__slug"],
+                row["category__name_ru"],
+                row["category__name_en"],
+            )
+            for row in _RELEASE_CATEGORIES(release=release.pk)
         ],
         "authors": authors,
         "original_source": original,
         "related_sources": [
-            {"url": s.url, "label": getattr(s, f"label_{language}") or s.url}
+            {"url": s["url"], "label": s[f"label_{language}"] or s["url"]}
             for s in sources
-            if s.kind != SourceKind.ORIGINAL
+            if s["kind"] != SourceKind.ORIGINAL
         ],
         "image": detail_image,
         "image_alt": release.image_alt(language),
@@ -823,7 +975,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
                 other_url=other_url,
                 image=social_image,
                 authors=authors,
-                original_url=original.url if original else None,
+                original_url=original["url"] if original else None,
             ),
         ),
         "navigation": site_navigation(language),
@@ -846,12 +998,6 @@ class ReleaseDetailView(PublicReleaseMixin):
             return self.not_public(pk, language)
         if slug != release.slug:
             return HttpResponsePermanentRedirect(release.get_absolute_url(language))
-        prefetch_related_objects(
-            [release],
-            "categories",
-            Prefetch("release_authors", queryset=ReleaseAuthor.objects.select_related("author")),
-            "sources",
-        )
         return TemplateResponse(request, self.template_name, detail_context(release, language))
 
     def not_public(self, pk: int, language: str) -> HttpResponse:
