@@ -200,6 +200,26 @@ def site_navigation(language: str) -> dict:
     return navigation
 
 
+def layout_context(language: str) -> dict:
+    """What the layout of every public page (`news/jinja2/base.html`) shows: the body's names, the
+    navigation, and its links (the URLs from `url_builder`, reversed once per process)."""
+    return {
+        "language": language,
+        "navigation": site_navigation(language),
+        "site_name": SITE_NAME,
+        "body_name": BODY_NAME,
+        "body_short_name": BODY_SHORT_NAME,
+        "links": {
+            **{name: url_builder(language, f"news:{name}")() for name in LAYOUT_URLS},
+            "emblem": static("news/emblem.svg"),
+            "stylesheet": static("news/site.css"),
+        },
+    }
+
+
+LAYOUT_URLS = ("list", "search", "rss", "atom", "json_feed")
+
+
 # Pagination without COUNT(*) ------------------------------------------------------------------
 
 
@@ -493,14 +513,7 @@ class PublicReleaseMixin(View):
         return Release.objects.published(self.language)
 
     def base_context(self) -> dict:
-        language = self.language
-        return {
-            "language": language,
-            "navigation": site_navigation(language),
-            "site_name": SITE_NAME,
-            "body_name": BODY_NAME,
-            "body_short_name": BODY_SHORT_NAME,
-        }
+        return layout_context(self.language)
 
     def render(self, context: dict, *, status: int = 200) -> TemplateResponse:
         return TemplateResponse(
@@ -929,7 +942,6 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     return {
         "object": release,
         "release": release,
-        "language": language,
         "is_preview": preview,
         "title": release.title(language),
         "lead": lead,
@@ -978,10 +990,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
                 original_url=original["url"] if original else None,
             ),
         ),
-        "navigation": site_navigation(language),
-        "site_name": SITE_NAME,
-        "body_name": BODY_NAME,
-        "body_short_name": BODY_SHORT_NAME,
+        **layout_context(language),
     }
 
 

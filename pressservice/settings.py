@@ -97,6 +97,13 @@ WSGI_APPLICATION = "pressservice.wsgi.application"
 
 TEMPLATES = [
     {
+        # The public pages (news/jinja2/, environment in news/environment.py): the hot path.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "news.environment.environment"},
+    },
+    {
+        # The admin, the error pages and everything of Django's own apps.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
