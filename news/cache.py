@@ -33,6 +33,7 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,8 +50,30 @@ MAX_CACHED_QUERY = 512
 _NO_SCHEDULE = 0.0
 
 
+# What one request has already read of the cache (the generation token and the generation's
+# shared entries): set by `public_page` around the view, so the view's helpers
+# (`generation()`, `next_scheduled_at()`, `views.site_navigation()`) make no round trip of
+# their own. Empty outside a public page.
+_request_reads: ContextVar[dict | None] = ContextVar("public_cache_reads", default=None)
+_MISSING = object()
+
+
+def read_shared(key: str, gen: str):
+    """The generation-wide entry `key` (`public:<gen>:...`): from what this request has read,
+    else from the cache (None when absent)."""
+    reads = _request_reads.get()
+    if reads is not None and reads.get(GENERATION_KEY) == gen:
+        value = reads.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+    return cache.get(key)
+
+
 def generation() -> str:
     """The current cache generation token (created on first use or after eviction)."""
+    reads = _request_reads.get()
+    if reads is not None and reads.get(GENERATION_KEY):
+        return reads[GENERATION_KEY]
     token = cache.get(GENERATION_KEY)
     if token is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
@@ -68,7 +91,7 @@ def next_scheduled_at(gen: str, now: datetime.datetime) -> float:
 
     Remembered per generation; recomputed when the remembered moment has passed."""
     key = f"public:{gen}:next"
-    remembered = cache.get(key)
+    remembered = read_shared(key, gen)
     if remembered is not None and (remembered == _NO_SCHEDULE or remembered > now.timestamp()):
         return remembered
     from news.models import Release, Status
@@ -150,23 +173,35 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
         if key is None:
             return _bypass(view, request, *args, **kwargs)
         now = timezone.now()
-        found = cache.get_many([GENERATION_KEY, key])  # one round trip for a warm hit
-        gen = found.get(GENERATION_KEY) or generation()
-        entry = found.get(key)
-        if entry is not None and entry["gen"] == gen and entry["valid_until"] > now.timestamp():
-            response = HttpResponse(entry["content"], status=entry["status"])
-            for name, value in entry["headers"]:
-                response.headers[name] = value
-            response.public_page = {
-                key: entry[key] for key in ("gen", "etag", "modified", "valid_until")
-            }
-            return _finish(request, response, entry["etag"], entry["modified"])
+        missed = getattr(request, "public_page_missed", None)
+        if missed is not None:
+            # `PublicPageCacheMiddleware` looked this page up a moment ago and found nothing
+            # (both entries are written together): no second lookup.
+            gen = missed or generation()
+        else:
+            found = cache.get_many([GENERATION_KEY, key])  # one round trip for a warm hit
+            gen = found.get(GENERATION_KEY) or generation()
+            entry = found.get(key)
+            if entry is not None and entry["gen"] == gen and entry["valid_until"] > now.timestamp():
+                response = HttpResponse(entry["content"], status=entry["status"])
+                for name, value in entry["headers"]:
+                    response.headers[name] = value
+                response.public_page = {
+                    key: entry[key] for key in ("gen", "etag", "modified", "valid_until")
+                }
+                return _finish(request, response, entry["etag"], entry["modified"])
 
-        # Read the schedule before rendering: whatever goes live after `now` expires the page.
-        upcoming = next_scheduled_at(gen, now)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
+        # The generation's shared entries this page may need, in one round trip.
+        shared = [f"public:{gen}:next", f"public:{gen}:nav:{get_language()}"]
+        reads = _request_reads.set({GENERATION_KEY: gen, **cache.get_many(shared)})
+        try:
+            # Read the schedule before rendering: whatever goes live after `now` expires it.
+            upcoming = next_scheduled_at(gen, now)
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+        finally:
+            _request_reads.reset(reads)
         if response.status_code not in CACHEABLE_STATUSES or response.streaming:
             return response
         lifetime = timeout if timeout is not None else settings.PAGE_CACHE_SECONDS

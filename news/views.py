@@ -31,18 +31,17 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
-from django.utils.timezone import localtime
 from django.utils.translation import get_language, get_language_from_request, gettext_lazy, override
 from django.utils.translation import gettext as _
 from django.views import View
 
 from news import search as release_search
-from news.cache import generation, next_scheduled_at, public_page
+from news.cache import generation, next_scheduled_at, public_page, read_shared
 from news.models import (
     LANGUAGES,
     Category,
@@ -53,7 +52,7 @@ from news.models import (
     SourceKind,
 )
 from news.prepared import PreparedQuery
-from news.templatetags.public import DATE_FORMATS, iso_datetime
+from news.templatetags.public import iso_datetime, public_date
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +171,7 @@ def site_navigation(language: str) -> dict:
     (also with the page cache off) do not repeat these queries."""
     gen, now = generation(), timezone.now()
     key = f"public:{gen}:nav:{language}"
-    navigation = cache.get(key)
+    navigation = read_shared(key, gen)
     if navigation is not None and navigation["valid_until"] > now.timestamp():
         return navigation
     upcoming = next_scheduled_at(gen, now)
@@ -419,31 +418,28 @@ def cards(
 
     `rows` hold the `card_fields(language)` of each release (a search hit also its
     `title_html` and `snippet`). Everything is prepared here, ready to print (URLs from
-    `url_builder`, dates formatted under one `override`), so the template loop stays cheap."""
+    `url_builder`, dates by `public_date`), so the template loop stays cheap."""
     thumbnails, categories = thumbnails or {}, categories or {}
     release_url = url_builder(language, "news:detail", "pk", "slug")
     title, lead, image_alt = (f"{name}_{language}" for name in ("title", "lead", "image_alt"))
-    result, date_format = [], DATE_FORMATS[language]
-    with override(language):
-        for row in rows:
-            published, pk = row["published_at"], row["id"]
-            result.append(
-                {
-                    "title": row[title],
-                    "url": release_url(pk=pk, slug=row["slug"]),
-                    "date": published,
-                    "date_iso": iso_datetime(published),
-                    "date_text": dateformat.format(localtime(published), date_format)
-                    if published
-                    else "",
-                    "lead": row[lead],
-                    "title_html": row.get("title_html", ""),
-                    "snippet": row.get("snippet", ""),
-                    "categories": categories.get(pk, []),
-                    "thumbnail": thumbnails.get(pk),
-                    "image_alt": row[image_alt],
-                }
-            )
+    result = []
+    for row in rows:
+        published, pk = row["published_at"], row["id"]
+        result.append(
+            {
+                "title": row[title],
+                "url": release_url(pk=pk, slug=row["slug"]),
+                "date": published,
+                "date_iso": iso_datetime(published),
+                "date_text": public_date(published, language),
+                "lead": row[lead],
+                "title_html": row.get("title_html", ""),
+                "snippet": row.get("snippet", ""),
+                "categories": categories.get(pk, []),
+                "thumbnail": thumbnails.get(pk),
+                "image_alt": row[image_alt],
+            }
+        )
     return result
 
 
@@ -453,7 +449,7 @@ def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type
     so a deep page costs about what page 1 costs), their rows by id, in one query. `narrow`
     filters the public releases by the list's own parameters (`kinds`)."""
 
-    def listing(language: str, offset: int, *, now, **values) -> QuerySet:
+    def listing(language: str, *, now, offset: int, **values) -> QuerySet:
         public = Release.objects.published(language, now=now)
         if narrow is not None:
             public = narrow(public, **values)
@@ -464,7 +460,7 @@ def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type
             .values(*card_fields(language))
         )
 
-    return PreparedQuery(listing, now=datetime.datetime, **kinds)
+    return PreparedQuery(listing, now=datetime.datetime, offset=int, **kinds)
 
 
 def _card_categories(**ids: int) -> QuerySet:
@@ -543,7 +539,10 @@ class ReleaseListMixin(PublicReleaseMixin):
         context = self.page_context()
         language, number = self.language, page_number(request)
         rows = self.listing(
-            language, (number - 1) * PER_PAGE, now=timezone.now(), **self.listing_values()
+            language,
+            now=timezone.now(),
+            offset=(number - 1) * PER_PAGE,
+            **self.listing_values(),
         )
         window = page_window(request, number, rows)
         rows = rows[:PER_PAGE]

@@ -71,6 +71,8 @@ class PublicPageCacheMiddleware:
                 last_modified=int(entry["modified"]),
                 response=response,
             )
+        # Tell `news.cache.public_page` this page was just looked up (and the generation).
+        request.public_page_missed = found.get(GENERATION_KEY) or ""
         response = self.get_response(request)
         self.keep(key, response, now)
         return response

@@ -80,18 +80,26 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
 
 
-# --- Fault tests need a real PostgreSQL server (ops) ----------------------------------------
-# Tests marked `faults` (tests/test_faults.py, tests/test_backup.py) run only when the test
-# database is PostgreSQL; on SQLite they are deselected, not skipped, so that CI's no-skips
-# rule holds for its SQLite run. `specname` keeps this hook apart from any other
+# --- Tests that need a real PostgreSQL server ---------------------------------------------
+# Tests marked `faults` (tests/test_faults.py, tests/test_backup.py) or `postgresql` (what
+# only PostgreSQL does, such as its prepared statements) run only when the test database is
+# PostgreSQL; on SQLite they are deselected, not skipped, so that CI's no-skips rule holds
+# for its SQLite run. `specname` keeps this hook apart from any other
 # pytest_collection_modifyitems in this file.
+POSTGRESQL_ONLY = ("faults", "postgresql")
+
+
 @pytest.hookimpl(specname="pytest_collection_modifyitems")
 def pytest_collection_modifyitems_faults_need_postgresql(config, items):
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
-    faults = [item for item in items if item.get_closest_marker("faults")]
-    if faults:
-        config.hook.pytest_deselected(items=faults)
-        items[:] = [item for item in items if not item.get_closest_marker("faults")]
+
+    def postgresql_only(item) -> bool:
+        return any(item.get_closest_marker(name) for name in POSTGRESQL_ONLY)
+
+    deselected = [item for item in items if postgresql_only(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not postgresql_only(item)]

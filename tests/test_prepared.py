@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Q
 from django.utils import timezone
 from freezegun import freeze_time
 
 from news.models import Release
-from news.prepared import PreparedQuery
+from news.prepared import PreparedQuery, _prepare
 from tests.factories import CategoryFactory, DraftFactory, PublishedFactory, ScheduledFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,10 +119,63 @@ def test_misuse_is_reported_clearly():
     models = PreparedQuery(lambda *, pk: Release.objects.filter(pk=pk), pk=int)
     with pytest.raises(TypeError, match=r"\.values\(\) queryset"):
         models(pk=1)
-    # A value used only to choose the SQL (here: a slice) is a shape, not a parameter.
-    sliced = PreparedQuery(lambda *, size: Release.objects.values("id")[: abs(size)], size=int)
+    # A value that only chooses the SQL (here: capped to a constant) is a shape.
+    capped = PreparedQuery(lambda *, size: Release.objects.values("id")[: min(size, 5)], size=int)
     with pytest.raises(ValueError, match="'size' does not reach the SQL"):
-        sliced(size=5)
+        capped(size=5)
     plain = PreparedQuery(lambda *, pk: Release.objects.filter(pk=pk).values("id"), pk=int)
     with pytest.raises(TypeError, match="expected the parameters"):
         plain(id=1)
+
+
+def test_a_slice_is_a_parameter_too():
+    """Django writes a slice's LIMIT and OFFSET into the SQL text: they become parameters,
+    so every page of a list is the same statement."""
+    now = timezone.now()
+    for days in range(7):
+        PublishedFactory(published_at=now - datetime.timedelta(days=days, hours=1))
+    build = counting(
+        lambda language, *, now, offset, size: (
+            Release.objects.published(language, now=now)
+            .order_by("-published_at", "-id")
+            .values("id")[offset : offset + size]
+        )
+    )
+    prepared = PreparedQuery(build, now=datetime.datetime, offset=int, size=int)
+    order = list(Release.objects.published("ru").order_by("-published_at", "-id").values("id"))
+    for offset in range(0, 9):
+        for size in (1, 3):
+            rows = prepared("ru", now=now, offset=offset, size=size)
+            assert rows == order[offset : offset + size], (offset, size)
+    assert build.calls == 1
+
+
+@pytest.mark.postgresql
+def test_postgresql_plans_a_statement_once_per_session(django_assert_num_queries):
+    release = PublishedFactory()
+    prepared = PreparedQuery(
+        lambda *, pk: Release.objects.filter(pk=pk, status="published").values("id"), pk=int
+    )
+
+    def statements(wrapper) -> set[str]:
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements")
+            return {name for (name,) in cursor.fetchall()}
+
+    with django_assert_num_queries(1):  # the PREPARE is set-up, not a query of the request
+        assert prepared(pk=release.pk) == [{"id": release.pk}]
+    compiled = prepared.compile(())
+    assert compiled.statement.startswith("press_")
+    assert compiled.sql.startswith(f"EXECUTE {compiled.statement}(")
+    assert compiled.statement in statements(connection)
+    with django_assert_num_queries(1):
+        assert prepared(pk=release.pk + 1) == []
+    # Another session (a new connection) has its own statements: prepared there on first use.
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        assert compiled.statement not in statements(other)
+        _prepare(other, compiled)
+        _prepare(other, compiled)  # once
+        assert compiled.statement in statements(other)
+    finally:
+        other.close()

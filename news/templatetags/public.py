@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 
 from django import template
@@ -25,14 +26,21 @@ def _local(value: datetime.datetime | datetime.date) -> datetime.datetime | date
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def day_text(day: datetime.date, language: str) -> str:
+    """A day as `language` writes it (remembered: a list page shows the same days again)."""
+    with override(language):
+        return dateformat.format(day, DATE_FORMATS.get(language, DATE_FORMATS["en"]))
+
+
 @register.filter
 def public_date(value, language: str | None = None) -> str:
     """A date as the language writes it: "14 декабря 2011 г." or "14 December 2011"."""
     if not value:
         return ""
-    language = language or get_language()
-    with override(language):
-        return dateformat.format(_local(value), DATE_FORMATS.get(language, DATE_FORMATS["en"]))
+    value = _local(value)
+    return day_text(value.date() if isinstance(value, datetime.datetime) else value,
+                    language or get_language())  # fmt: skip
 
 
 @register.filter
