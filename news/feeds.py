@@ -19,6 +19,7 @@ import json
 import logging
 import mimetypes
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as escape_xml
 from xml.sax.saxutils import quoteattr
@@ -27,10 +28,11 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import feedgenerator
+from django.utils import feedgenerator, timezone
 from django.utils.feedgenerator import Enclosure, rfc2822_date, rfc3339_date
 from django.utils.html import escape
 from django.utils.translation import get_language
@@ -38,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from news.cache import public_page
 from news.models import Category, Release, ReleaseAuthor
+from news.prepared import PreparedQuery
 
 logger = logging.getLogger(__name__)
 
@@ -319,52 +322,106 @@ class FeedScope:
     entries: list[FeedEntry]
 
 
+def _feed_releases(language: str, items: int, now, slug: str | None) -> QuerySet:
+    releases = Release.objects.published(language, now=now)
+    if slug is not None:
+        releases = releases.filter(categories__slug=slug)
+    return releases.order_by("-published_at", "-id")[:items]
+
+
+def _feed_queries(select: Callable[[str, QuerySet], QuerySet]) -> dict[bool, PreparedQuery]:
+    """`select(language, releases)` over the releases of a feed, prepared (`news.prepared`)
+    for the site feed (False) and for a category feed (True). The number of items is part of
+    the shape: it is written into the SQL."""
+    return {
+        False: PreparedQuery(
+            lambda language, items, *, now: select(
+                language, _feed_releases(language, items, now, None)
+            ),
+            now=datetime.datetime,
+        ),
+        True: PreparedQuery(
+            lambda language, items, *, now, slug: select(
+                language, _feed_releases(language, items, now, slug)
+            ),
+            now=datetime.datetime,
+            slug=str,
+        ),
+    }
+
+
+_FEED_ENTRIES = _feed_queries(
+    lambda language, releases: releases.values(
+        "id",
+        "slug",
+        "published_at",
+        "updated_at",
+        "image",
+        f"title_{language}",
+        f"lead_{language}",
+        f"body_{language}",
+    )
+)
+# The same releases as a subquery: cheaper than a list of FEED_ITEMS parameters.
+_FEED_AUTHORS = _feed_queries(
+    lambda language, releases: (
+        ReleaseAuthor.objects.filter(release__in=releases.values("id"))
+        .order_by("release_id", "position", "id")
+        .values("release_id", "author__name_ru", "author__name_en")
+    )
+)
+_FEED_CATEGORIES = _feed_queries(
+    lambda language, releases: (
+        Release.categories.through.objects.filter(release__in=releases.values("id"))
+        .order_by("category__name_ru", "category_id")
+        .values(
+            "release_id", "category_id", "category__slug", "category__name_ru", "category__name_en"
+        )
+    )
+)
+
+
 def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEntry]:
     """The newest public releases of `language` (in one category), at most FEED_ITEMS, with
-    their authors (in signing order) and categories: three queries whatever the size of the
-    archive, read as plain rows (building model instances would cost more than the rest)."""
-    releases = Release.objects.published(language)
-    if category_slug is not None:
-        releases = releases.filter(categories__slug=category_slug)
-    releases = releases.order_by("-published_at", "-id")[: settings.FEED_ITEMS]
+    their authors (in signing order) and categories: three prepared queries whatever the size
+    of the archive, read as plain rows (building model instances would cost more than the
+    rest)."""
+    scoped = category_slug is not None
+    shape = (language, settings.FEED_ITEMS)
+    values = {"now": timezone.now(), **({"slug": category_slug} if scoped else {})}
     entries = [
-        FeedEntry(*row)
-        for row in releases.values_list(
-            "id",
-            "slug",
-            "published_at",
-            "updated_at",
-            "image",
-            f"title_{language}",
-            f"lead_{language}",
-            f"body_{language}",
+        FeedEntry(
+            row["id"],
+            row["slug"],
+            row["published_at"],
+            row["updated_at"],
+            row["image"],
+            row[f"title_{language}"],
+            row[f"lead_{language}"],
+            row[f"body_{language}"],
         )
+        for row in _FEED_ENTRIES[scoped](*shape, **values)
     ]
     if not entries:
         return entries
     by_id = {entry.pk: entry for entry in entries}
-    # The same releases as a subquery: cheaper to build than a list of FEED_ITEMS parameters.
-    ids = releases.values("id")
-    for release_id, name_ru, name_en in (
-        ReleaseAuthor.objects.filter(release__in=ids)
-        .order_by("release_id", "position", "id")
-        .values_list("release_id", "author__name_ru", "author__name_en")
-    ):
+    for row in _FEED_AUTHORS[scoped](*shape, **values):
+        name_ru, name_en = row["author__name_ru"], row["author__name_en"]
         name = (name_en if language == "en" else name_ru) or name_ru or name_en
-        by_id[release_id].authors.append(xml_text(name))
+        if row["release_id"] in by_id:
+            by_id[row["release_id"]].authors.append(xml_text(name))
     categories: dict[int, Category] = {}
-    for release_id, category_id, slug, name_ru, name_en in (
-        Release.categories.through.objects.filter(release__in=ids)
-        .order_by("category__name_ru", "category_id")
-        .values_list(
-            "release_id", "category_id", "category__slug", "category__name_ru", "category__name_en"
-        )
-    ):
+    for row in _FEED_CATEGORIES[scoped](*shape, **values):
+        category_id = row["category_id"]
         if category_id not in categories:
             categories[category_id] = Category(
-                id=category_id, slug=slug, name_ru=name_ru, name_en=name_en
+                id=category_id,
+                slug=row["category__slug"],
+                name_ru=row["category__name_ru"],
+                name_en=row["category__name_en"],
             )
-        by_id[release_id].categories.append(categories[category_id])
+        if row["release_id"] in by_id:
+            by_id[row["release_id"]].categories.append(categories[category_id])
     enclosures = lead_image_enclosures(entries)
     for entry in entries:
         entry.enclosure = enclosures.get(entry.pk)
