@@ -69,6 +69,14 @@ def read_shared(key: str, gen: str):
     return cache.get(key)
 
 
+def keep_shared(key: str, gen: str, value, timeout: int | None) -> None:
+    """Store the generation-wide entry `key` (and remember it for the rest of this request)."""
+    cache.set(key, value, timeout)
+    reads = _request_reads.get()
+    if reads is not None and reads.get(GENERATION_KEY) == gen:
+        reads[key] = value
+
+
 def generation() -> str:
     """The current cache generation token (created on first use or after eviction)."""
     reads = _request_reads.get()
@@ -103,7 +111,8 @@ def next_scheduled_at(gen: str, now: datetime.datetime) -> float:
         .first()
     )
     value = upcoming.timestamp() if upcoming else _NO_SCHEDULE
-    cache.set(key, value, None if value == _NO_SCHEDULE else max(1, int(value - now.timestamp())))
+    timeout = None if value == _NO_SCHEDULE else max(1, int(value - now.timestamp()))
+    keep_shared(key, gen, value, timeout)
     return value
 
 
@@ -193,7 +202,8 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
 
         # The generation's shared entries this page may need, in one round trip.
         shared = [f"public:{gen}:next", f"public:{gen}:nav:{get_language()}"]
-        reads = _request_reads.set({GENERATION_KEY: gen, **cache.get_many(shared)})
+        found = cache.get_many(shared)
+        reads = _request_reads.set({GENERATION_KEY: gen, **{k: found.get(k) for k in shared}})
         try:
             # Read the schedule before rendering: whatever goes live after `now` expires it.
             upcoming = next_scheduled_at(gen, now)

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from news import search as release_search
-from news.cache import generation, next_scheduled_at, public_page, read_shared
+from news.cache import generation, keep_shared, next_scheduled_at, public_page, read_shared
 from news.models import (
     LANGUAGES,
     Category,
@@ -195,7 +195,7 @@ def site_navigation(language: str) -> dict:
         "year_links": [(year, year_url(year=year)) for year in years],
         "valid_until": valid_until,
     }
-    cache.set(key, navigation, max(1, int(upcoming - now.timestamp())) if upcoming else None)
+    keep_shared(key, gen, navigation, max(1, int(upcoming - now.timestamp())) if upcoming else None)
     return navigation
 
 
@@ -903,7 +903,11 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     other language's preview when that version has content. Reads categories, authors and
     sources (three prepared queries)."""
     other = other_language(language)
-    path = release.get_absolute_url(language)
+    paths = {
+        lang: url_builder(lang, "news:detail", "pk", "slug")(pk=release.pk, slug=release.slug)
+        for lang in LANGUAGES
+    }
+    path = paths[language]
     if preview:
         other_exists = bool(release.title(other) or release.body(other))
         if other_exists:
@@ -916,7 +920,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
         neighbours = {}
     else:
         other_exists = bool(getattr(release, "other_public", False))
-        other_path = release.get_absolute_url(other) if other_exists else ""
+        other_path = paths[other] if other_exists else ""
         switch = language_switch(language, other_path, exists=other_exists)
         other_url = absolute(other_path) if other_exists else None
         detail_url = url_builder(language, "news:detail", "pk", "slug")
@@ -936,7 +940,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     social_image = renditions(image, "image_social").get(release.pk)
     alternates = {language: path}
     if other_url:
-        alternates[other] = release.get_absolute_url(other)
+        alternates[other] = paths[other]
     lead = release.lead(language)
     return {
         "object": release,

@@ -5,8 +5,10 @@ signed-in staff."""
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
@@ -36,6 +38,65 @@ def text(client, url: str, **headers) -> str:
     response = client.get(url, **headers)
     assert response.status_code == 200, url
     return response.content.decode()
+
+
+class CacheReads:
+    """Counts the round trips to the cache (reads only) while in use."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.depth = 0
+
+    def __enter__(self):
+        backend = caches["default"]
+        self.patches = [
+            mock.patch.object(
+                backend, name, side_effect=self.counting(name, getattr(backend, name))
+            )
+            for name in ("get", "get_many")
+        ]
+        for patch in self.patches:
+            patch.start()
+        return self
+
+    def counting(self, name, method):
+        def call(*args, **kwargs):
+            if not self.depth:  # a backend's get_many may call its own get
+                self.calls.append(name)
+            self.depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.depth -= 1
+
+        return call
+
+    def __exit__(self, *exc):
+        for patch in self.patches:
+            patch.stop()
+
+
+def test_a_cold_page_reads_the_cache_twice(client, release):
+    """The page itself (with the generation token), then what the generation shares (the
+    schedule, the sidebar) in one round trip: the view's helpers read nothing more, also
+    when the generation's sidebar is not there yet."""
+    client.get("/ru/news/search/")  # the generation's schedule and sidebar are remembered
+    for url in ("/ru/news/", release.get_absolute_url("ru"), "/ru/news/rss/"):
+        with CacheReads() as reads:
+            assert client.get(url).status_code == 200
+        assert reads.calls == ["get_many", "get_many"], url
+        with CacheReads() as reads:  # warm: one round trip
+            assert client.get(url).status_code == 200
+        assert reads.calls == ["get_many"], url
+    page_cache.invalidate()
+    with CacheReads() as reads:  # a new generation: the sidebar is computed, not read again
+        assert client.get("/ru/news/").status_code == 200
+    assert reads.calls == ["get_many", "get_many"]
+    # A visitor with a session cookie passes the early cache: the page's own lookup then.
+    client.cookies["sessionid"] = "not-a-session"
+    with CacheReads() as reads:
+        assert client.get("/ru/news/?page=1").status_code == 200
+    assert reads.calls.count("get_many") == 2, reads.calls
 
 
 class TestWarmHits:

@@ -17,7 +17,6 @@ register = template.Library()
 # "14 декабря 2011 г." / "14 December 2011" (E: the month in the genitive in Russian).
 DATE_FORMATS = {"ru": "j E Y г.", "en": "j F Y"}
 MONTH_FORMATS = {"ru": "F Y", "en": "F Y"}
-_JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def _local(value: datetime.datetime | datetime.date) -> datetime.datetime | datetime.date:
@@ -72,5 +71,7 @@ def jsonld(data) -> SafeString:
     text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
     return format_html(
         '<script type="application/ld+json">{}</script>',
-        mark_safe(text.translate(_JSON_ESCAPES)),  # escaped above
+        mark_safe(  # escaped here (str.replace: translate() with a table is far slower)
+            text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+        ),
     )
