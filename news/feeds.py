@@ -5,8 +5,8 @@ Every feed lists `Release.objects.published(language)` only, newest first, at mo
 request's Host header (which the client controls). An item's guid/id is a tag URI built from
 the release's id and the language alone, so editing a title or a slug never makes a reader show
 the release twice. A feed costs a fixed number of queries whatever the size of the archive:
-the releases, their authors and their categories (plus the category itself for an empty
-category feed). Feeds are served through the public page cache (`news.cache.public_page`).
+one for the releases with their authors and categories (plus the category itself for an
+empty category feed). Feeds are served through the public page cache (`news.cache.public_page`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from news import relations
 from news.cache import public_page
-from news.models import Category, Release, ReleaseAuthor
+from news.models import Category, Release
 from news.prepared import PreparedQuery
 
 logger = logging.getLogger(__name__)
@@ -351,7 +352,9 @@ def _feed_queries(select: Callable[[str, QuerySet], QuerySet]) -> dict[bool, Pre
 
 
 _FEED_ENTRIES = _feed_queries(
-    lambda language, releases: releases.values(
+    lambda language, releases: releases.annotate(
+        authors_json=relations.authors(), categories_json=relations.categories()
+    ).values(
         "id",
         "slug",
         "published_at",
@@ -360,37 +363,23 @@ _FEED_ENTRIES = _feed_queries(
         f"title_{language}",
         f"lead_{language}",
         f"body_{language}",
-    )
-)
-# The same releases as a subquery: cheaper than a list of FEED_ITEMS parameters.
-_FEED_AUTHORS = _feed_queries(
-    lambda language, releases: (
-        ReleaseAuthor.objects.filter(release__in=releases.values("id"))
-        .order_by("release_id", "position", "id")
-        .values("release_id", "author__name_ru", "author__name_en")
-    )
-)
-_FEED_CATEGORIES = _feed_queries(
-    lambda language, releases: (
-        Release.categories.through.objects.filter(release__in=releases.values("id"))
-        .order_by("category__name_ru", "category_id")
-        .values(
-            "release_id", "category_id", "category__slug", "category__name_ru", "category__name_en"
-        )
+        "authors_json",
+        "categories_json",
     )
 )
 
 
 def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEntry]:
     """The newest public releases of `language` (in one category), at most FEED_ITEMS, with
-    their authors (in signing order) and categories: three prepared queries whatever the size
-    of the archive, read as plain rows (building model instances would cost more than the
-    rest)."""
+    their authors (in signing order) and categories (`news.relations`): one prepared query
+    whatever the size of the archive, read as plain rows (building model instances would cost
+    more than the rest)."""
     scoped = category_slug is not None
-    shape = (language, settings.FEED_ITEMS)
     values = {"now": timezone.now(), **({"slug": category_slug} if scoped else {})}
-    entries = [
-        FeedEntry(
+    categories: dict[int, Category] = {}
+    entries = []
+    for row in _FEED_ENTRIES[scoped](language, settings.FEED_ITEMS, **values):
+        entry = FeedEntry(
             row["id"],
             row["slug"],
             row["published_at"],
@@ -400,28 +389,16 @@ def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEn
             row[f"lead_{language}"],
             row[f"body_{language}"],
         )
-        for row in _FEED_ENTRIES[scoped](*shape, **values)
-    ]
-    if not entries:
-        return entries
-    by_id = {entry.pk: entry for entry in entries}
-    for row in _FEED_AUTHORS[scoped](*shape, **values):
-        name_ru, name_en = row["author__name_ru"], row["author__name_en"]
-        name = (name_en if language == "en" else name_ru) or name_ru or name_en
-        if row["release_id"] in by_id:
-            by_id[row["release_id"]].authors.append(xml_text(name))
-    categories: dict[int, Category] = {}
-    for row in _FEED_CATEGORIES[scoped](*shape, **values):
-        category_id = row["category_id"]
-        if category_id not in categories:
-            categories[category_id] = Category(
-                id=category_id,
-                slug=row["category__slug"],
-                name_ru=row["category__name_ru"],
-                name_en=row["category__name_en"],
-            )
-        if row["release_id"] in by_id:
-            by_id[row["release_id"]].categories.append(categories[category_id])
+        for author in relations.rows(row["authors_json"]):
+            name_ru, name_en = author["name_ru"], author["name_en"]
+            name = (name_en if language == "en" else name_ru) or name_ru or name_en
+            entry.authors.append(xml_text(name))
+        for term in relations.rows(row["categories_json"]):
+            category = categories.get(term["id"])
+            if category is None:
+                category = categories[term["id"]] = Category(**term)
+            entry.categories.append(category)
+        entries.append(entry)
     enclosures = lead_image_enclosures(entries)
     for entry in entries:
         entry.enclosure = enclosures.get(entry.pk)

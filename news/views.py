@@ -40,15 +40,14 @@ from django.utils.translation import get_language, get_language_from_request, ge
 from django.utils.translation import gettext as _
 from django.views import View
 
+from news import relations
 from news import search as release_search
 from news.cache import generation, keep_shared, next_scheduled_at, public_page, read_shared
 from news.models import (
     LANGUAGES,
     Category,
     Release,
-    ReleaseAuthor,
     ReleaseQuerySet,
-    ReleaseSource,
     SourceKind,
 )
 from news.prepared import PreparedQuery
@@ -409,17 +408,15 @@ def category_link(language: str, slug: str, name_ru: str, name_en: str) -> dict:
 
 
 def cards(
-    rows: list[dict],
-    language: str,
-    thumbnails: dict[int, Rendition] | None = None,
-    categories: dict[int, list[dict]] | None = None,
+    rows: list[dict], language: str, thumbnails: dict[int, Rendition] | None = None
 ) -> list[dict]:
     """What a list shows of each release: title, link, date, lead, categories, thumbnail.
 
-    `rows` hold the `card_fields(language)` of each release (a search hit also its
-    `title_html` and `snippet`). Everything is prepared here, ready to print (URLs from
-    `url_builder`, dates by `public_date`), so the template loop stays cheap."""
-    thumbnails, categories = thumbnails or {}, categories or {}
+    `rows` hold the `card_fields(language)` of each release, on a list page also its
+    `categories_json` (`news.relations`), a search hit its `title_html` and `snippet`.
+    Everything is prepared here, ready to print (URLs from `url_builder`, dates by
+    `public_date`), so the template loop stays cheap."""
+    thumbnails = thumbnails or {}
     release_url = url_builder(language, "news:detail", "pk", "slug")
     title, lead, image_alt = (f"{name}_{language}" for name in ("title", "lead", "image_alt"))
     result = []
@@ -435,7 +432,10 @@ def cards(
                 "lead": row[lead],
                 "title_html": row.get("title_html", ""),
                 "snippet": row.get("snippet", ""),
-                "categories": categories.get(pk, []),
+                "categories": [
+                    category_link(language, c["slug"], c["name_ru"], c["name_en"])
+                    for c in relations.rows(row.get("categories_json"))
+                ],
                 "thumbnail": thumbnails.get(pk),
                 "image_alt": row[image_alt],
             }
@@ -446,8 +446,9 @@ def cards(
 def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type):
     """The rows of one list page, prepared (`news.prepared`): the page's ids are read by the
     public order on the partial index `release_public_<language>_idx` (an index-only scan,
-    so a deep page costs about what page 1 costs), their rows by id, in one query. `narrow`
-    filters the public releases by the list's own parameters (`kinds`)."""
+    so a deep page costs about what page 1 costs), their rows by id with their categories
+    (`news.relations`), in one query. `narrow` filters the public releases by the list's own
+    parameters (`kinds`)."""
 
     def listing(language: str, *, now, offset: int, **values) -> QuerySet:
         public = Release.objects.published(language, now=now)
@@ -456,42 +457,12 @@ def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type
         ids = public.order_by("-published_at", "-id").values("pk")
         return (
             Release.objects.filter(pk__in=ids[offset : offset + PER_PAGE + 1])
+            .annotate(categories_json=relations.categories())
             .order_by("-published_at", "-id")
-            .values(*card_fields(language))
+            .values(*card_fields(language), "categories_json")
         )
 
     return PreparedQuery(listing, now=datetime.datetime, offset=int, **kinds)
-
-
-def _card_categories(**ids: int) -> QuerySet:
-    return (
-        Release.categories.through.objects.filter(release_id__in=list(ids.values()))
-        .order_by("category__name_ru", "category_id")
-        .values("release_id", "category__slug", "category__name_ru", "category__name_en")
-    )
-
-
-_CARD_CATEGORIES = PreparedQuery(
-    _card_categories, **{f"release{n}": int for n in range(PER_PAGE)}
-)  # fmt: skip
-
-
-def card_categories(ids: list[int], language: str) -> dict[int, list[dict]]:
-    """The categories of up to PER_PAGE releases, in one prepared query."""
-    found: dict[int, list[dict]] = {}
-    if not ids:
-        return found
-    padded = [*ids, *[0] * (PER_PAGE - len(ids))]  # no release has the id 0
-    for row in _CARD_CATEGORIES(**{f"release{n}": pk for n, pk in enumerate(padded)}):
-        found.setdefault(row["release_id"], []).append(
-            category_link(
-                language,
-                row["category__slug"],
-                row["category__name_ru"],
-                row["category__name_en"],
-            )
-        )
-    return found
 
 
 @method_decorator(public_page, name="dispatch")
@@ -549,10 +520,7 @@ class ReleaseListMixin(PublicReleaseMixin):
         if not rows and not self.allow_empty:
             raise Http404(_("There are no releases here."))
         context["cards"] = cards(
-            rows,
-            language,
-            renditions({row["id"]: row["image"] for row in rows}, "image_list"),
-            card_categories([row["id"] for row in rows], language),
+            rows, language, renditions({row["id"]: row["image"] for row in rows}, "image_list")
         )
         context["page"] = window
         seo = context["seo"]
@@ -786,6 +754,20 @@ class SearchView(PublicReleaseMixin):
         )
 
 
+RELATIONS = ("categories", "authors", "sources")
+
+
+RELATION_COLUMNS = tuple(f"{name}_json" for name in RELATIONS)
+
+
+def _relations() -> dict:
+    return {f"{name}_json": getattr(relations, name)() for name in RELATIONS}
+
+
+def _related_rows(row: dict) -> dict[str, list[dict]]:
+    return {name: relations.rows(row[f"{name}_json"]) for name in RELATIONS}
+
+
 # Every column of a release: a release page builds its Release from them (no deferred field
 # can cost a query later).
 RELEASE_FIELDS = tuple(field.attname for field in Release._meta.concrete_fields)
@@ -820,19 +802,24 @@ def _public_release(language: str, *, pk: int, now: datetime.datetime) -> QueryS
     other = Release.objects.published(other_language(language), now=now).filter(pk=OuterRef("pk"))
     return (
         public.filter(pk=pk)
-        .annotate(other_public=Exists(other), **neighbours)
+        .annotate(other_public=Exists(other), **neighbours, **_relations())
         .order_by()
-        .values(*RELEASE_FIELDS, "other_public", *NEIGHBOUR_FIELDS)
+        .values(*RELEASE_FIELDS, "other_public", *NEIGHBOUR_FIELDS, *RELATION_COLUMNS)
     )
 
 
 _PUBLIC_RELEASE = PreparedQuery(_public_release, pk=int, now=datetime.datetime)
+# The relations of any release (a preview), in one query.
+_RELEASE_RELATIONS = PreparedQuery(
+    lambda *, pk: Release.objects.filter(pk=pk).annotate(**_relations()).values(*RELATION_COLUMNS),
+    pk=int,
+)
 
 
 def public_release(pk: int, language: str) -> Release | None:
-    """The public release `pk` in `language`, with its neighbours in the public order and
-    whether its other language version is public, all in one prepared query (None if not
-    public)."""
+    """The public release `pk` in `language`, with its neighbours in the public order,
+    whether its other language version is public, and its categories, authors and sources,
+    all in one prepared query (None if not public)."""
     rows = _PUBLIC_RELEASE(language, pk=pk, now=timezone.now())
     if not rows:
         return None
@@ -841,56 +828,31 @@ def public_release(pk: int, language: str) -> Release | None:
     release.other_public = row["other_public"]
     for name in NEIGHBOUR_FIELDS:
         setattr(release, name, row[name])
+    release.relations = _related_rows(row)
     return release
 
 
-_RELEASE_CATEGORIES = PreparedQuery(
-    lambda *, release: (
-        Release.categories.through.objects.filter(release_id=release)
-        .order_by("category__name_ru", "category_id")
-        .values("category__slug", "category__name_ru", "category__name_en")
-    ),
-    release=int,
-)
-_RELEASE_AUTHORS = PreparedQuery(
-    lambda *, release: (
-        ReleaseAuthor.objects.filter(release_id=release)
-        .order_by("position", "id")
-        .values(
-            "author__name_ru",
-            "author__name_en",
-            "author__position_ru",
-            "author__position_en",
-            "author__user_id",
-        )
-    ),
-    release=int,
-)
-_RELEASE_SOURCES = PreparedQuery(
-    lambda *, release: (
-        ReleaseSource.objects.filter(release_id=release)
-        .order_by("position", "id")
-        .values("url", "label_ru", "label_en", "kind")
-    ),
-    release=int,
-)
+def release_relations(release: Release) -> dict[str, list[dict]]:
+    """The categories, authors and sources of `release` (read with it on a release page)."""
+    found = getattr(release, "relations", None)
+    if found is None:
+        (row,) = _RELEASE_RELATIONS(pk=release.pk) or [dict.fromkeys(RELATION_COLUMNS)]
+        found = release.relations = _related_rows(row)
+    return found
 
 
-def _authors(pk: int, language: str) -> list[dict]:
-    authors = []
-    for row in _RELEASE_AUTHORS(release=pk):
-        name_ru, name_en = row["author__name_ru"], row["author__name_en"]
-        authors.append(
-            {
-                "name": (name_en if language == "en" else name_ru) or name_ru or name_en,
-                "position": row[f"author__position_{language}"],
-                "lang": "ru" if language == "en" and not name_en else language,
-                "type": "Person"
-                if (row["author__user_id"] or row["author__position_ru"])
-                else "Organization",
-            }
-        )
-    return authors
+def _authors(rows: list[dict], language: str) -> list[dict]:
+    return [
+        {
+            "name": (row["name_en"] if language == "en" else row["name_ru"])
+            or row["name_ru"]
+            or row["name_en"],
+            "position": row[f"position_{language}"],
+            "lang": "ru" if language == "en" and not row["name_en"] else language,
+            "type": "Person" if (row["user"] or row["position_ru"]) else "Organization",
+        }
+        for row in rows
+    ]
 
 
 def detail_context(release: Release, language: str, *, preview: bool = False) -> dict:
@@ -900,8 +862,8 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     annotated). The signed preview (`news/preview.py`) passes `preview=True` with any release,
     public or not: then nothing is read from the public order (no previous/next links), the
     page is marked noindex and shows the preview banner, and the language link goes to the
-    other language's preview when that version has content. Reads categories, authors and
-    sources (three prepared queries)."""
+    other language's preview when that version has content. The categories, authors and
+    sources come with a public release; for a preview they cost one query."""
     other = other_language(language)
     paths = {
         lang: url_builder(lang, "news:detail", "pk", "slug")(pk=release.pk, slug=release.slug)
@@ -932,8 +894,9 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
             for name in ("previous", "next")
             if (pk := getattr(release, f"{name}_pk", None))
         }  # fmt: skip
-    authors = _authors(release.pk, language)
-    sources = _RELEASE_SOURCES(release=release.pk)
+    related = release_relations(release)
+    authors = _authors(related["authors"], language)
+    sources = related["sources"]
     original = next((s for s in sources if s["kind"] == SourceKind.ORIGINAL), None)
     image = {release.pk: release.image.name}
     detail_image = renditions(image, "image_detail").get(release.pk)
@@ -950,13 +913,8 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
         "lead": lead,
         "body": release.body(language),
         "categories": [
-            category_link(
-                language,
-                row["category__slug"],
-                row["category__name_ru"],
-                row["category__name_en"],
-            )
-            for row in _RELEASE_CATEGORIES(release=release.pk)
+            category_link(language, row["slug"], row["name_ru"], row["name_en"])
+            for row in related["categories"]
         ],
         "authors": authors,
         "original_source": original,
