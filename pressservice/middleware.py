@@ -15,8 +15,9 @@ class DatabaseUnavailableMiddleware:
     """While the database cannot be reached (restart, failover, network), a view that needs it
     answers 503 Service Unavailable with `Retry-After` and the bilingual "back soon" page, not
     a 500 with a stack trace. Nothing is kept between requests: Django drops the broken
-    connection at the end of the request (and `CONN_HEALTH_CHECKS` tests a persistent one
-    before reuse), so the site recovers by itself as soon as the database is back.
+    connection at the end of the request (with `DB_CONN_HEALTH_CHECKS` it also tests a
+    persistent one before reuse), so the site recovers by itself as soon as the database is
+    back.
 
     Errors raised outside a view (in another middleware) reach `handler500`, which makes the
     same decision (see `pressservice.views.server_error`)."""
