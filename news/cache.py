@@ -50,31 +50,57 @@ MAX_CACHED_QUERY = 512
 _NO_SCHEDULE = 0.0
 
 
-# What one request has already read of the cache (the generation token and the generation's
-# shared entries): set by `public_page` around the view, so the view's helpers
-# (`generation()`, `next_scheduled_at()`, `views.site_navigation()`) make no round trip of
-# their own. Empty outside a public page.
+# The generation's shared entries (the next scheduled moment, each language's sidebar) live
+# under fixed keys (`shared_key()`), stamped with the generation they belong to: a page
+# reads them in the same round trip as its own entry and the generation token, before it
+# knows the token, and drops a stamp of another generation as absent.
+#
+# What one request has read (the token and the shared entries, stamps checked): set by
+# `public_page` around the view, so the view's helpers (`generation()`,
+# `next_scheduled_at()`, `views.site_navigation()`) make no round trip of their own.
 _request_reads: ContextVar[dict | None] = ContextVar("public_cache_reads", default=None)
 _MISSING = object()
 
 
-def read_shared(key: str, gen: str):
-    """The generation-wide entry `key` (`public:<gen>:...`): from what this request has read,
-    else from the cache (None when absent)."""
+def shared_key(name: str) -> str:
+    return f"public:shared:{name}"
+
+
+def shared_names(language: str) -> tuple[str, ...]:
+    """The shared entries a public page in `language` may need."""
+    return ("next", f"nav:{language}")
+
+
+def _unstamped(stamped, gen: str):
+    return stamped["value"] if isinstance(stamped, dict) and stamped.get("gen") == gen else None
+
+
+def _remember_reads(gen: str, language: str, found: dict) -> dict:
+    """What the request read: the token and the shared entries of its generation."""
+    return {
+        GENERATION_KEY: gen,
+        **{name: _unstamped(found.get(shared_key(name)), gen) for name in shared_names(language)},
+    }
+
+
+def read_shared(name: str, gen: str):
+    """The shared entry `name` of generation `gen`: from what this request has read, else from
+    the cache (None when absent or of another generation)."""
     reads = _request_reads.get()
     if reads is not None and reads.get(GENERATION_KEY) == gen:
-        value = reads.get(key, _MISSING)
+        value = reads.get(name, _MISSING)
         if value is not _MISSING:
             return value
-    return cache.get(key)
+    return _unstamped(cache.get(shared_key(name)), gen)
 
 
-def keep_shared(key: str, gen: str, value, timeout: int | None) -> None:
-    """Store the generation-wide entry `key` (and remember it for the rest of this request)."""
-    cache.set(key, value, timeout)
+def keep_shared(name: str, gen: str, value, timeout: int | None) -> None:
+    """Store the shared entry `name` of generation `gen` (and remember it for the rest of
+    this request)."""
+    cache.set(shared_key(name), {"gen": gen, "value": value}, timeout)
     reads = _request_reads.get()
     if reads is not None and reads.get(GENERATION_KEY) == gen:
-        reads[key] = value
+        reads[name] = value
 
 
 def generation() -> str:
@@ -98,8 +124,7 @@ def next_scheduled_at(gen: str, now: datetime.datetime) -> float:
     """Timestamp of the earliest published release still in the future (0.0 when none).
 
     Remembered per generation; recomputed when the remembered moment has passed."""
-    key = f"public:{gen}:next"
-    remembered = read_shared(key, gen)
+    remembered = read_shared("next", gen)
     if remembered is not None and (remembered == _NO_SCHEDULE or remembered > now.timestamp()):
         return remembered
     from news.models import Release, Status
@@ -112,7 +137,7 @@ def next_scheduled_at(gen: str, now: datetime.datetime) -> float:
     )
     value = upcoming.timestamp() if upcoming else _NO_SCHEDULE
     timeout = None if value == _NO_SCHEDULE else max(1, int(value - now.timestamp()))
-    keep_shared(key, gen, value, timeout)
+    keep_shared("next", gen, value, timeout)
     return value
 
 
@@ -182,13 +207,17 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
         if key is None:
             return _bypass(view, request, *args, **kwargs)
         now = timezone.now()
+        language = get_language()
         missed = getattr(request, "public_page_missed", None)
         if missed is not None:
             # `PublicPageCacheMiddleware` looked this page up a moment ago and found nothing
-            # (both entries are written together): no second lookup.
-            gen = missed or generation()
+            # (both entries are written together), and read the shared entries with it.
+            gen = missed[GENERATION_KEY] or generation()
+            found = missed
         else:
-            found = cache.get_many([GENERATION_KEY, key])  # one round trip for a warm hit
+            # One round trip: a warm hit, or what a cold page needs besides its queries.
+            names = [GENERATION_KEY, key, *map(shared_key, shared_names(language))]
+            found = cache.get_many(names)
             gen = found.get(GENERATION_KEY) or generation()
             entry = found.get(key)
             if entry is not None and entry["gen"] == gen and entry["valid_until"] > now.timestamp():
@@ -200,10 +229,7 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
                 }
                 return _finish(request, response, entry["etag"], entry["modified"])
 
-        # The generation's shared entries this page may need, in one round trip.
-        shared = [f"public:{gen}:next", f"public:{gen}:nav:{get_language()}"]
-        found = cache.get_many(shared)
-        reads = _request_reads.set({GENERATION_KEY: gen, **{k: found.get(k) for k in shared}})
+        reads = _request_reads.set(_remember_reads(gen, language, found))
         try:
             # Read the schedule before rendering: whatever goes live after `now` expires it.
             upcoming = next_scheduled_at(gen, now)

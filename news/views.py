@@ -169,8 +169,7 @@ def site_navigation(language: str) -> dict:
     generation) or when a scheduled release goes live, which caps its lifetime. So cold pages
     (also with the page cache off) do not repeat these queries."""
     gen, now = generation(), timezone.now()
-    key = f"public:{gen}:nav:{language}"
-    navigation = read_shared(key, gen)
+    navigation = read_shared(f"nav:{language}", gen)
     if navigation is not None and navigation["valid_until"] > now.timestamp():
         return navigation
     upcoming = next_scheduled_at(gen, now)
@@ -194,7 +193,8 @@ def site_navigation(language: str) -> dict:
         "year_links": [(year, year_url(year=year)) for year in years],
         "valid_until": valid_until,
     }
-    keep_shared(key, gen, navigation, max(1, int(upcoming - now.timestamp())) if upcoming else None)
+    timeout = max(1, int(upcoming - now.timestamp())) if upcoming else None
+    keep_shared(f"nav:{language}", gen, navigation, timeout)
     return navigation
 
 

@@ -26,7 +26,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 
-from news.cache import CACHEABLE_STATUSES, GENERATION_KEY, request_digest
+from news.cache import (
+    CACHEABLE_STATUSES,
+    GENERATION_KEY,
+    request_digest,
+    shared_key,
+    shared_names,
+)
 
 MESSAGES_COOKIE = "messages"
 
@@ -54,7 +60,10 @@ class PublicPageCacheMiddleware:
         key = self.key(request)
         if key is None:
             return self.get_response(request)
-        found = cache.get_many([GENERATION_KEY, key])
+        language = request.path_info.split("/", 2)[1]
+        # The page, the generation token, and what the page needs if it must be rendered
+        # (the generation's shared entries, see `news.cache`): one round trip.
+        found = cache.get_many([GENERATION_KEY, key, *map(shared_key, shared_names(language))])
         entry = found.get(key)
         now = timezone.now().timestamp()
         if (
@@ -71,8 +80,8 @@ class PublicPageCacheMiddleware:
                 last_modified=int(entry["modified"]),
                 response=response,
             )
-        # Tell `news.cache.public_page` this page was just looked up (and the generation).
-        request.public_page_missed = found.get(GENERATION_KEY) or ""
+        # Tell `news.cache.public_page` this page was just looked up, and what was read.
+        request.public_page_missed = {GENERATION_KEY: "", **found}
         response = self.get_response(request)
         self.keep(key, response, now)
         return response
