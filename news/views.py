@@ -199,7 +199,7 @@ def site_navigation(language: str) -> dict:
 
 
 def layout_context(language: str) -> dict:
-    """What the layout of every public page (`news/jinja2/base.html`) shows: the body's names, the
+    """What the layout of every public page (`templates/base.html`) shows: the body's names, the
     navigation, and its links (the URLs from `url_builder`, reversed once per process)."""
     return {
         "language": language,

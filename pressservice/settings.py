@@ -97,9 +97,12 @@ WSGI_APPLICATION = "pressservice.wsgi.application"
 
 TEMPLATES = [
     {
-        # The public pages (news/jinja2/, environment in news/environment.py): the hot path.
+        # The public pages (templates/base.html, templates/news/, templates/includes/), the
+        # hot path: Jinja2 (news/environment.py). It takes only those names; every other
+        # template (the admin, the mails, the error pages) is Django's, below.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "APP_DIRS": True,
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
         "OPTIONS": {"environment": "news.environment.environment"},
     },
     {

@@ -778,13 +778,18 @@ def test_dates_in_each_language(client):
 
 def test_every_interface_string_of_the_public_templates_is_translated():
     """Each `_("...")`, `pgettext(...)` and `{% trans %}` text of the public templates
-    (news/jinja2/) has a Russian translation in locale/public (or Django's own catalogue)."""
+    (Jinja2: templates/base.html, includes/, news/) has a Russian translation in locale/public
+    (or Django's own catalogue)."""
     from pathlib import Path
 
     from django.utils import translation
 
-    root = Path(__file__).resolve().parent.parent / "news" / "jinja2"
-    files = sorted(root.rglob("*.html"))
+    root = Path(__file__).resolve().parent.parent / "templates"
+    files = [
+        root / "base.html",
+        *sorted((root / "includes").glob("*.html")),
+        *sorted((root / "news").glob("*.html")),
+    ]
     simple = re.compile(r"""\b_\((["'])(.+?)\1\)""")
     contextual = re.compile(r"""\bpgettext\((["'])(.+?)\1, (["'])(.+?)\3\)""")
     block = re.compile(r"{% trans(?: [^%]*)? %}(.+?){% endtrans %}", re.S)
@@ -806,3 +811,14 @@ def test_every_interface_string_of_the_public_templates_is_translated():
                     missing.append((path.name, text))
     assert found >= 35, found  # the patterns above still match the templates
     assert missing == []
+
+
+def test_the_public_templates_are_jinja2_and_the_others_django():
+    from django.template import engines
+    from django.template.loader import get_template
+
+    jinja2, django = engines["jinja2"], engines["django"]
+    for name in ("base.html", "includes/release_cards.html", "news/release_detail.html"):
+        assert get_template(name).backend is jinja2, name
+    for name in ("404.html", "admin/base_site.html", "news/email/workflow_body.txt"):
+        assert get_template(name).backend is django, name
