@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -61,6 +62,7 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 
 # Names of the statements prepared in each PostgreSQL session (by driver connection).
 _prepared_in: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
 
 
 def _marker(kind: str, number: int):
@@ -131,10 +133,11 @@ class PreparedQuery:
     def compile(self, shape: tuple, using: str = DEFAULT_DB_ALIAS) -> _Compiled:
         connection = connections[using]
         key = (using, connection.vendor, shape)
-        compiled = self._compiled.get(key)
-        if compiled is not None:
-            self._compiled.move_to_end(key)
-            return compiled
+        with _lock:  # app servers may run threads (gunicorn's gthread workers)
+            compiled = self._compiled.get(key)
+            if compiled is not None:
+                self._compiled.move_to_end(key)
+                return compiled
         markers = {name: _marker(kind, n) for n, (name, kind) in enumerate(self.kinds.items())}
         queryset = self.build(*shape, **markers)
         if queryset._iterable_class is not ValuesIterable:
@@ -206,9 +209,10 @@ class PreparedQuery:
             statement=statement,
             prepare=prepare,
         )
-        self._compiled[key] = compiled
-        if len(self._compiled) > self.max_shapes:
-            self._compiled.popitem(last=False)
+        with _lock:
+            self._compiled[key] = compiled
+            if len(self._compiled) > self.max_shapes:
+                self._compiled.popitem(last=False)
         return compiled
 
     def __call__(self, *shape, using: str = DEFAULT_DB_ALIAS, **values) -> list[dict]:
@@ -251,9 +255,10 @@ def _prepare(connection, compiled: _Compiled) -> None:
     statement lives as long as the session (a rolled-back transaction keeps it); a new
     connection is a new session, tracked by its own driver connection object."""
     driver = connection.connection
-    names = _prepared_in.get(driver)
-    if names is None:
-        names = _prepared_in[driver] = set()
-    if compiled.statement not in names:
+    with _lock:
+        names = _prepared_in.get(driver)
+        if names is None:
+            names = _prepared_in[driver] = set()
+    if compiled.statement not in names:  # a connection belongs to one thread
         driver.execute(compiled.prepare)
         names.add(compiled.statement)
