@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from news.models import Release, Status
-from tests.e2e.chromium import launch_chromium
+from tests.e2e.chromium import chromium_browser
 from tests.factories import AuthorFactory, CategoryFactory, UserFactory
 
 PASSWORD = "pass-word-123"
@@ -18,15 +18,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with chromium_browser(monkeypatch) as browser:
         yield browser
-        browser.close()
 
 
 class Watcher:

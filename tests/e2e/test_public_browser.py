@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from news import views, workflow
 from news.models import ReleaseAuthor
-from tests.e2e.chromium import launch_chromium
+from tests.e2e.chromium import chromium_browser
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,
@@ -93,14 +93,8 @@ def pages(site, language: str) -> dict[str, str]:
 @pytest.fixture
 def browser(monkeypatch):
     require(AXE, "axe-core (run `npm ci`)")
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with chromium_browser(monkeypatch) as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser, width: int, **options):
