@@ -97,6 +97,10 @@ class TestDiff:
         assert "Ещё один.</ins>" in html
         assert "<b>" not in html  # bodies are compared as text
         assert "<del>Пресс-служба</del>" in str(changes["authors"].html)
+        page = response.content.decode()
+        breadcrumbs = page[page.index('<ol class="breadcrumbs">') : page.index("</ol>")]
+        assert 'aria-current="page">Changes</li>' in breadcrumbs
+        assert reverse("admin:news_release_history", args=[edited.pk]) in breadcrumbs
 
     def test_the_default_compares_the_latest_two(self, client, edited):
         url = reverse("admin:news_release_compare", args=[edited.pk])
