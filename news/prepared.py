@@ -12,8 +12,10 @@ over with different values (an id, the current moment, a category, an offset), s
   markers sit among the compiled parameters (or, for an int, in the SQL text, where Django
   writes a slice's OFFSET) and turns each place into a parameter;
 - on PostgreSQL, declares the SQL as a server-side prepared statement (`PREPARE`) once per
-  database session, so PostgreSQL plans it once per session rather than on every request;
-  SQLite keeps its own statement cache;
+  database session, so PostgreSQL plans it once per session rather than on every request
+  (a session that lost it is given it again); SQLite keeps its own statement cache.
+  `DB_PREPARED_STATEMENTS=0` turns this off, for a PgBouncer in transaction pooling mode,
+  where consecutive queries may reach different server sessions;
 - executes it with the request's values and converts the columns with the converters the
   ORM itself would apply.
 
@@ -46,7 +48,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections
 from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable
 
@@ -132,7 +135,8 @@ class PreparedQuery:
 
     def compile(self, shape: tuple, using: str = DEFAULT_DB_ALIAS) -> _Compiled:
         connection = connections[using]
-        key = (using, connection.vendor, shape)
+        server_side = connection.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS
+        key = (using, connection.vendor, server_side, shape)
         with _lock:  # app servers may run threads (gunicorn's gthread workers)
             compiled = self._compiled.get(key)
             if compiled is not None:
@@ -167,7 +171,7 @@ class PreparedQuery:
             slots[name] = found
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
         statement, prepare = "", ""
-        if connection.vendor == "postgresql":
+        if server_side:
             # Only the markers are the statement's parameters ($1, $2... one per marker, used
             # wherever it occurs); the query's own constants (a status, a flag) are written
             # in as literals, so PostgreSQL's plan can use the partial indexes whose
@@ -233,7 +237,16 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             if compiled.statement:
                 _prepare(connection, compiled)
-            cursor.execute(compiled.sql, params)
+            try:
+                cursor.execute(compiled.sql, params)
+            except ProgrammingError as error:
+                # The session lost the statement (DEALLOCATE, DISCARD ALL): prepare it again
+                # and run it once more, where no transaction was broken by the failure.
+                if not _statement_missing(error) or connection.in_atomic_block:
+                    raise
+                _forget(connection)
+                _prepare(connection, compiled)
+                cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         names, converters = compiled.names, compiled.converters
         if converters:
@@ -262,3 +275,13 @@ def _prepare(connection, compiled: _Compiled) -> None:
     if compiled.statement not in names:  # a connection belongs to one thread
         driver.execute(compiled.prepare)
         names.add(compiled.statement)
+
+
+def _forget(connection) -> None:
+    with _lock:
+        _prepared_in.pop(connection.connection, None)
+
+
+def _statement_missing(error: Exception) -> bool:
+    """Whether PostgreSQL answered "prepared statement ... does not exist" (26000)."""
+    return getattr(error.__cause__, "sqlstate", None) == "26000"

@@ -138,6 +138,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+# The public pages' queries as server-side prepared statements on PostgreSQL (news/prepared.py);
+# off for a PgBouncer in transaction pooling mode.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://press-service")}
 if CACHES["default"]["BACKEND"].startswith("django_redis"):

@@ -179,3 +179,30 @@ def test_postgresql_plans_a_statement_once_per_session(django_assert_num_queries
         assert compiled.statement in statements(other)
     finally:
         other.close()
+
+
+@pytest.mark.postgresql
+def test_a_session_that_lost_its_statements_prepares_them_again(transactional_db):
+    """DEALLOCATE ALL (or DISCARD ALL) outside a transaction: the next call prepares again."""
+    release = PublishedFactory()
+    prepared = PreparedQuery(
+        lambda *, pk: Release.objects.filter(pk=pk, status="published").values("id"), pk=int
+    )
+    assert prepared(pk=release.pk) == [{"id": release.pk}]
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert prepared(pk=release.pk) == [{"id": release.pk}]
+
+
+@pytest.mark.postgresql
+def test_server_side_statements_can_be_turned_off(settings, django_assert_num_queries):
+    """DB_PREPARED_STATEMENTS=0 (a PgBouncer in transaction pooling mode): plain SQL."""
+    settings.DB_PREPARED_STATEMENTS = False
+    release = PublishedFactory()
+    prepared = PreparedQuery(
+        lambda *, pk: Release.objects.filter(pk=pk, status="published").values("id"), pk=int
+    )
+    with django_assert_num_queries(1) as queries:
+        assert prepared(pk=release.pk) == [{"id": release.pk}]
+    assert queries.captured_queries[0]["sql"].startswith("SELECT")
+    assert not prepared.compile(()).statement
