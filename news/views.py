@@ -4,7 +4,9 @@ Every release shown here comes from `Release.objects.published(language)`, the o
 (`PublicReleaseMixin.published()`), for the language of the URL (`/ru/...`, `/en/...`). Pages
 are served through the public page cache (`news.cache.public_page`) and run a fixed number of
 queries whatever the number of releases: lists fetch one row more than a page instead of
-counting, and a release page gets its neighbours and its other language in the same query.
+counting, and a page's releases come with what they relate to (`news.relations`; a release
+page also with its neighbours and its other language) in one query, prepared once
+(`news.prepared`). The templates are Jinja2 (`news.environment`).
 """
 
 from __future__ import annotations
