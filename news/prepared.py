@@ -273,7 +273,10 @@ def _prepare(connection, compiled: _Compiled) -> None:
         if names is None:
             names = _prepared_in[driver] = set()
     if compiled.statement not in names:  # a connection belongs to one thread
-        driver.execute(compiled.prepare)
+        # Django's wrapper turns a driver error into Django's (OperationalError: the 503 page
+        # of a database outage) and marks the connection for closing at the end of the request.
+        with connection.wrap_database_errors:
+            driver.execute(compiled.prepare)
         names.add(compiled.statement)
 
 

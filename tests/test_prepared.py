@@ -206,3 +206,30 @@ def test_server_side_statements_can_be_turned_off(settings, django_assert_num_qu
         assert prepared(pk=release.pk) == [{"id": release.pk}]
     assert queries.captured_queries[0]["sql"].startswith("SELECT")
     assert not prepared.compile(()).statement
+
+
+@pytest.mark.postgresql
+def test_a_lost_connection_is_a_database_error_that_django_handles(transactional_db):
+    """The PREPARE goes through the driver's connection: a lost connection must still come
+    out as Django's OperationalError (the 503 page of an outage, tests/test_faults.py) and
+    mark the connection to be dropped at the end of the request, not as a driver error that
+    would be a 500."""
+    from django.db import InterfaceError, OperationalError
+
+    release = PublishedFactory()
+    prepared = PreparedQuery(
+        lambda *, pk: Release.objects.filter(pk=pk, slug__startswith="").values("id"), pk=int
+    )
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    with pytest.raises((OperationalError, InterfaceError)):
+        prepared(pk=release.pk)
+    assert connection.errors_occurred
+    connection.close_if_unusable_or_obsolete()  # what the end of a request does
+    assert prepared(pk=release.pk) == [{"id": release.pk}]  # and the next one reconnects
