@@ -12,7 +12,6 @@ template helpers are those of `news.templatetags.public`.
 
 from __future__ import annotations
 
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
@@ -51,7 +50,7 @@ def environment(**options) -> Environment:
     env.install_gettext_callables(
         gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext, newstyle=True
     )
-    env.globals.update(url=url, static=static, current_year=current_year)
+    env.globals.update(url=url, current_year=current_year)
     env.filters.update(
         iso_datetime=iso_datetime, public_date=public_date, month_name=month_name, jsonld=jsonld
     )

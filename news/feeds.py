@@ -19,7 +19,6 @@ import json
 import logging
 import mimetypes
 import re
-from collections.abc import Callable
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as escape_xml
 from xml.sax.saxutils import quoteattr
@@ -323,50 +322,35 @@ class FeedScope:
     entries: list[FeedEntry]
 
 
-def _feed_releases(language: str, items: int, now, slug: str | None) -> QuerySet:
+def _feed_rows(language: str, *, now, items: int, slug: str | None = None) -> QuerySet:
+    """The newest public releases of a feed (of one category) with their authors and
+    categories (`news.relations`), as plain rows."""
     releases = Release.objects.published(language, now=now)
     if slug is not None:
         releases = releases.filter(categories__slug=slug)
-    return releases.order_by("-published_at", "-id")[:items]
-
-
-def _feed_queries(select: Callable[[str, QuerySet], QuerySet]) -> dict[bool, PreparedQuery]:
-    """`select(language, releases)` over the releases of a feed, prepared (`news.prepared`)
-    for the site feed (False) and for a category feed (True). The number of items is part of
-    the shape: it is written into the SQL."""
-    return {
-        False: PreparedQuery(
-            lambda language, items, *, now: select(
-                language, _feed_releases(language, items, now, None)
-            ),
-            now=datetime.datetime,
-        ),
-        True: PreparedQuery(
-            lambda language, items, *, now, slug: select(
-                language, _feed_releases(language, items, now, slug)
-            ),
-            now=datetime.datetime,
-            slug=str,
-        ),
-    }
-
-
-_FEED_ENTRIES = _feed_queries(
-    lambda language, releases: releases.annotate(
-        authors_json=relations.authors(), categories_json=relations.categories()
-    ).values(
-        "id",
-        "slug",
-        "published_at",
-        "updated_at",
-        "image",
-        f"title_{language}",
-        f"lead_{language}",
-        f"body_{language}",
-        "authors_json",
-        "categories_json",
+    return (
+        releases.annotate(authors_json=relations.authors(), categories_json=relations.categories())
+        .order_by("-published_at", "-id")
+        .values(
+            "id",
+            "slug",
+            "published_at",
+            "updated_at",
+            "image",
+            f"title_{language}",
+            f"lead_{language}",
+            f"body_{language}",
+            "authors_json",
+            "categories_json",
+        )[:items]
     )
-)
+
+
+# Prepared (`news.prepared`) for the site feed (False) and for a category feed (True).
+_FEED_ENTRIES = {
+    False: PreparedQuery(_feed_rows, now=datetime.datetime, items=int),
+    True: PreparedQuery(_feed_rows, now=datetime.datetime, items=int, slug=str),
+}
 
 
 def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEntry]:
@@ -375,10 +359,12 @@ def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEn
     whatever the size of the archive, read as plain rows (building model instances would cost
     more than the rest)."""
     scoped = category_slug is not None
-    values = {"now": timezone.now(), **({"slug": category_slug} if scoped else {})}
+    values = {"now": timezone.now(), "items": settings.FEED_ITEMS}
+    if scoped:
+        values["slug"] = category_slug
     categories: dict[int, Category] = {}
     entries = []
-    for row in _FEED_ENTRIES[scoped](language, settings.FEED_ITEMS, **values):
+    for row in _FEED_ENTRIES[scoped](language, **values):
         entry = FeedEntry(
             row["id"],
             row["slug"],

@@ -58,9 +58,9 @@ _MARKER_BASE = 918_273_600
 # Parameter types by name: the names are compared, not the classes, because freezegun (in
 # the tests) replaces `datetime.datetime` while time is frozen.
 KINDS = frozenset({"int", "str", "datetime"})
-# PostgreSQL types of the prepared statements' parameters, by the Python type of the value
-# Django compiled (a constant of the query, or an adapted marker).
-_PG_TYPES = {bool: "boolean", int: "bigint", str: "text", float: "double precision"}
+# The PostgreSQL type of a prepared statement's parameter, by its kind (aware datetimes: the
+# project runs with USE_TZ).
+_PG_TYPES = {"int": "bigint", "str": "text", "datetime": "timestamptz"}
 _PLACEHOLDER = re.compile(r"%%|%s")
 
 # Names of the statements prepared in each PostgreSQL session (by driver connection).
@@ -81,16 +81,6 @@ def _adapter(kind: str, connection) -> Callable:
     if kind == "datetime":
         return connection.ops.adapt_datetimefield_value
     return int if kind == "int" else str
-
-
-def _pg_type(value) -> str | None:
-    """The PostgreSQL type of a parameter (None for one this module does not declare)."""
-    if isinstance(value, datetime.datetime):
-        return "timestamptz" if value.tzinfo else "timestamp"
-    if isinstance(value, datetime.date):
-        return "date"
-    # bool before int (a subclass of it); str subclasses (TextChoices) are text.
-    return next((name for kind, name in _PG_TYPES.items() if isinstance(value, kind)), None)
 
 
 def _inline(sql: str, params: list, token: str) -> tuple[str, list, list[int], list[int]]:
@@ -196,7 +186,7 @@ class PreparedQuery:
 
             body = _PLACEHOLDER.sub(substitute, sql)
             order = sorted(number, key=number.get)
-            types = [_pg_type(markers_adapted[name]) for name in order]
+            types = [_PG_TYPES[self.kinds[name]] for name in order]
             digest = hashlib.blake2s(body.encode(), digest_size=10).hexdigest()
             statement = f"press_{digest}"
             arguments = f" ({', '.join(types)})" if types else ""

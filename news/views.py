@@ -133,17 +133,23 @@ def _rendition_key(pk: int, image: str, spec: str) -> str:
     return f"public:rendition:{spec}:{digest.hexdigest()}"
 
 
-def renditions(images: dict[int, str], spec: str) -> dict[int, Rendition]:
-    """URL and size of one imagekit rendition (`image_list`, `image_detail`, `image_social`)
-    of each lead image (`images`: release id -> image name in media storage). Described once
-    per image file and kept in the cache, so a page reads them in one cache round trip; an
-    unreadable image is left out, not an error."""
-    keys = {_rendition_key(pk, image, spec): (pk, image) for pk, image in images.items() if image}
+def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendition]]:
+    """URL and size of imagekit renditions (`image_list`, `image_detail`, `image_social`) of
+    each lead image (`images`: release id -> image name in media storage), by spec and
+    release id. Described once per image file and kept in the cache, so a page reads all it
+    shows in one cache round trip; an unreadable image is left out, not an error."""
+    keys = {
+        _rendition_key(pk, image, spec): (spec, pk, image)
+        for spec in specs
+        for pk, image in images.items()
+        if image
+    }
+    result: dict[str, dict[int, Rendition]] = {spec: {} for spec in specs}
     if not keys:
-        return {}
+        return result
     found = cache.get_many(list(keys))
-    result, fresh = {}, {}
-    for key, (pk, image) in keys.items():
+    fresh = {}
+    for key, (spec, pk, image) in keys.items():
         value = found.get(key)
         if value is None:
             try:
@@ -154,7 +160,7 @@ def renditions(images: dict[int, str], spec: str) -> dict[int, Rendition]:
                 value = ()
             fresh[key] = value
         if value:
-            result[pk] = Rendition(*value)
+            result[spec][pk] = Rendition(*value)
     if fresh:
         cache.set_many(fresh, RENDITION_SECONDS)
     return result
@@ -499,9 +505,6 @@ class ReleaseListMixin(PublicReleaseMixin):
     allow_empty = True
     listing = _listing()
 
-    def releases(self) -> ReleaseQuerySet:
-        return self.published()
-
     def listing_values(self) -> dict:
         return {}
 
@@ -522,7 +525,9 @@ class ReleaseListMixin(PublicReleaseMixin):
         if not rows and not self.allow_empty:
             raise Http404(_("There are no releases here."))
         context["cards"] = cards(
-            rows, language, renditions({row["id"]: row["image"] for row in rows}, "image_list")
+            rows,
+            language,
+            renditions({row["id"]: row["image"] for row in rows}, "image_list")["image_list"],
         )
         context["page"] = window
         seo = context["seo"]
@@ -680,9 +685,6 @@ class CategoryReleaseListView(ReleaseListMixin):
         if self.category is None:
             raise Http404(_("No such category."))
         return super().get(request, *args, **kwargs)
-
-    def releases(self) -> ReleaseQuerySet:
-        return self.published().filter(categories=self.category)
 
     def listing_values(self) -> dict:
         return {"category": self.category.pk}
@@ -901,8 +903,9 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     sources = related["sources"]
     original = next((s for s in sources if s["kind"] == SourceKind.ORIGINAL), None)
     image = {release.pk: release.image.name}
-    detail_image = renditions(image, "image_detail").get(release.pk)
-    social_image = renditions(image, "image_social").get(release.pk)
+    found = renditions(image, "image_detail", "image_social")
+    detail_image = found["image_detail"].get(release.pk)
+    social_image = found["image_social"].get(release.pk)
     alternates = {language: path}
     if other_url:
         alternates[other] = paths[other]

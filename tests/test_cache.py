@@ -5,14 +5,17 @@ signed-in staff."""
 from __future__ import annotations
 
 import datetime
+import io
 from unittest import mock
 
 import pytest
 from django.core.cache import caches
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
 from freezegun import freeze_time
+from PIL import Image
 
 from news import cache as page_cache
 from news import workflow
@@ -103,6 +106,22 @@ def test_a_page_reads_the_cache_once(client, release):
     with CacheReads() as reads:
         assert client.get("/ru/news/?page=2").status_code in (200, 404)
     assert reads.calls.count("get_many") == 1, reads.calls
+
+
+def test_a_release_page_reads_its_lead_image_renditions_in_one_round_trip(client, settings):
+    """The lead image's detail and social renditions (the page and its Open Graph tags) are
+    described once, then read together with one `get_many`."""
+    settings.PAGE_CACHE_SECONDS = 0
+    image = io.BytesIO()
+    Image.new("RGB", (1600, 900), (20, 60, 120)).save(image, "JPEG")
+    release = PublishedFactory(image=SimpleUploadedFile("lead.jpg", image.getvalue(), "image/jpeg"))
+    url = release.get_absolute_url("ru")
+    first = client.get(url).content.decode()
+    assert 'property="og:image"' in first and 'class="lead-image"' in first
+    with CacheReads() as reads:
+        again = client.get(url).content.decode()
+    assert reads.calls == ["get_many", "get_many"]  # the page with its shared data; the images
+    assert again == first
 
 
 class TestWarmHits:
