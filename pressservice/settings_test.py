@@ -16,3 +16,10 @@ AXES_ENABLED = False
 
 # Whitenoise looks for STATIC_ROOT at start-up; tests serve static files through the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# SQLite: the test database is a file, not memory. The browser tests' live server answers in
+# threads; with an in-memory database they would all share the test's one connection, and
+# requests that overlap (the admin's autocomplete while typing) could collide on it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    (BASE_DIR / "test-results").mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-results" / "test.sqlite3")}  # noqa: F405
