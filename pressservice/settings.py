@@ -56,8 +56,8 @@ CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 LEGACY_HOST = env.str("LEGACY_HOST", default="cis.minsk.by")
 
 INSTALLED_APPS = [
-    # The newsroom admin site (news/admin_site.py): django.contrib.admin with the review queue.
-    "news.admin_site.NewsroomAdminConfig",
+    # The newsroom admin site (news/newsroom/site.py): django.contrib.admin with the review queue.
+    "news.apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,8 +79,8 @@ MIDDLEWARE = [
     # A database outage answers 503 + Retry-After, never 500 (pressservice/middleware.py).
     "pressservice.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Warm anonymous public pages, before sessions, auth, CSRF, locale (cache_middleware.py).
-    "pressservice.cache_middleware.PublicPageCacheMiddleware",
+    # Warm anonymous public pages, before sessions, auth, CSRF, locale (news/cache/middleware.py).
+    "news.cache.middleware.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,13 +97,13 @@ WSGI_APPLICATION = "pressservice.wsgi.application"
 
 TEMPLATES = [
     {
-        # The public pages (templates/base.html, templates/news/, templates/includes/), the
-        # hot path: Jinja2 (news/environment.py). It takes only those names; every other
-        # template (the admin, the mails, the error pages) is Django's, below.
+        # The public pages (jinja2/: base.html, news/, includes/): Jinja2, with the site's
+        # helpers (news/public/templating.py). Everything else (the admin, the mails, the
+        # error pages) is Django's, below.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "news.environment.environment"},
+        "OPTIONS": {"environment": "news.public.templating.environment"},
     },
     {
         # The admin, the error pages and everything of Django's own apps.

@@ -3,8 +3,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from news import views as news_views
-from news.sitemaps import sitemap_section_view, sitemap_view
+from news.public import views as news_views
+from news.public.sitemaps import sitemap_section_view, sitemap_view
 from pressservice import views
 
 urlpatterns = [
@@ -18,7 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch
 ]
 urlpatterns += i18n_patterns(
-    path("news/", include("news.urls")),
+    path("news/", include("news.public.urls")),
     prefix_default_language=True,
 )
 

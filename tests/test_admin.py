@@ -20,8 +20,8 @@ from PIL import Image
 
 from news import sanitize, workflow
 from news.admin import ReleaseAdmin
-from news.forms import BODY_EDITOR_EXTENSIONS
 from news.models import Release, ReleaseAuthor, Status, WorkflowEvent
+from news.newsroom.forms import BODY_EDITOR_EXTENSIONS
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,

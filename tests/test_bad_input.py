@@ -22,8 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from news import importers, preview, workflow
+from news import importers, workflow
 from news.models import Release, Status, WorkflowEvent
+from news.public import preview
 from tests.factories import (
     CategoryFactory,
     DraftFactory,
@@ -447,7 +448,7 @@ def test_no_url_parameter_value_causes_a_server_error(client, superuser):
 
 
 def test_search_and_feeds_are_bounded(client):
-    from news import search
+    from news.public import search
 
     PublishedFactory.create_batch(3)
     raw = " ".join(f"заседание{n}" for n in range(5000))

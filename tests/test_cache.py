@@ -17,8 +17,9 @@ from django.utils.http import http_date
 from freezegun import freeze_time
 from PIL import Image
 
-from news import cache as page_cache
 from news import workflow
+from news.cache import pages as page_cache
+from news.cache import receivers
 from news.models import ReleaseAuthor, ReleaseSource, SourceKind
 from tests.factories import (
     AuthorFactory,
@@ -249,7 +250,7 @@ class TestInvalidation:
         self, release, monkeypatch, django_capture_on_commit_callbacks
     ):
         calls = []
-        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        monkeypatch.setattr(receivers, "invalidate_public_pages", lambda: calls.append(1))
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             for n in range(5):
                 release.title_ru = f"Правка {n}"
@@ -261,7 +262,7 @@ class TestInvalidation:
         self, release, monkeypatch, django_capture_on_commit_callbacks
     ):
         calls = []
-        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        monkeypatch.setattr(receivers, "invalidate_public_pages", lambda: calls.append(1))
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             try:
                 with transaction.atomic():
@@ -276,7 +277,7 @@ class TestInvalidation:
         self, transactional_db, monkeypatch
     ):
         calls = []
-        monkeypatch.setattr(page_cache, "invalidate", lambda: calls.append(1))
+        monkeypatch.setattr(receivers, "invalidate_public_pages", lambda: calls.append(1))
         CategoryFactory()
         assert calls == [1]
 
@@ -430,12 +431,12 @@ class TestBypass:
 
 
 class TestEarlyMiddleware:
-    """pressservice/cache_middleware.py: finished anonymous pages, before sessions and locale."""
+    """news/cache/middleware.py: finished anonymous pages, before sessions and locale."""
 
     @pytest.fixture
     def early(self, monkeypatch):
         """Counts the requests that got past the early middleware to the inner stack."""
-        from pressservice import cache_middleware
+        from news.cache import middleware as cache_middleware
 
         passed = []
         original = cache_middleware.PublicPageCacheMiddleware.keep
@@ -495,7 +496,7 @@ class TestEarlyMiddleware:
     def test_responses_setting_a_cookie_are_not_kept(self, rf):
         from django.http import HttpResponse
 
-        from pressservice.cache_middleware import PublicPageCacheMiddleware
+        from news.cache.middleware import PublicPageCacheMiddleware
 
         response = HttpResponse("page")
         response.public_page = {"gen": "g", "etag": '"e"', "modified": 1.0, "valid_until": 1e12}

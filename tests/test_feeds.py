@@ -22,9 +22,10 @@ from django.utils.translation import override
 from freezegun import freeze_time
 from PIL import Image
 
-from news import cache as news_cache
-from news import demo, feeds, workflow
+from news import demo, workflow
+from news.cache import pages as news_cache
 from news.models import Author, Category, Release, ReleaseAuthor
+from news.public import feeds
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from news import preview
 from news.models import Category, Release, Status
+from news.public import preview
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from news import preview
+from news.public import preview
 from tests.factories import (
     DraftFactory,
     PublishedFactory,

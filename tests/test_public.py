@@ -13,9 +13,10 @@ from django.template.loader import render_to_string
 from django.test import override_settings
 from django.utils import timezone
 
-from news import demo, views, workflow
+from news import demo, workflow
 from news.cache import invalidate
 from news.models import Release, ReleaseAuthor, SourceKind
+from news.public import views
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,
@@ -778,13 +779,13 @@ def test_dates_in_each_language(client):
 
 def test_every_interface_string_of_the_public_templates_is_translated():
     """Each `_("...")`, `pgettext(...)` and `{% trans %}` text of the public templates
-    (Jinja2: templates/base.html, includes/, news/) has a Russian translation in locale/public
+    (Jinja2: jinja2/base.html, includes/, news/) has a Russian translation in locale/public
     (or Django's own catalogue)."""
     from pathlib import Path
 
     from django.utils import translation
 
-    root = Path(__file__).resolve().parent.parent / "templates"
+    root = Path(__file__).resolve().parent.parent / "jinja2"
     files = [
         root / "base.html",
         *sorted((root / "includes").glob("*.html")),

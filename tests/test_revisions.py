@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from news import diff, workflow
+from news import workflow
 from news.models import Release, ReleaseAuthor, ReleaseSource, Status
+from news.newsroom import diff
 from tests.factories import AuthorFactory, DraftFactory, PublishedFactory, UserFactory
 from tests.test_admin import change_url, message_texts, release_data
 

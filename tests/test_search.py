@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from news import search
 from news.models import Release
+from news.public import search
 from tests.factories import (
     DraftFactory,
     PublishedFactory,

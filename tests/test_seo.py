@@ -319,7 +319,7 @@ def test_robots_txt_points_to_the_sitemap(client):
 
 class TestSitemapPages:
     def test_the_index_lists_every_page_of_every_nonempty_section(self, client, monkeypatch):
-        from news.sitemaps import ReleaseSitemap
+        from news.public.sitemaps import ReleaseSitemap
 
         monkeypatch.setattr(ReleaseSitemap, "limit", 2)  # releases per page
         releases = PublishedFactory.create_batch(3)  # 6 release URLs: two pages of releases
@@ -356,7 +356,7 @@ class TestSitemapPages:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from news.sitemaps import ReleaseSitemap
+        from news.public.sitemaps import ReleaseSitemap
 
         settings.PAGE_CACHE_SECONDS = 0
         monkeypatch.setattr(ReleaseSitemap, "limit", 50)

@@ -19,8 +19,9 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
 
-from news import views, workflow
+from news import workflow
 from news.models import ReleaseAuthor
+from news.public import views
 from tests.e2e.chromium import chromium_browser
 from tests.factories import (
     AuthorFactory,

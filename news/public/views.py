@@ -43,8 +43,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from news import relations
-from news import search as release_search
-from news.cache import generation, keep_shared, next_scheduled_at, public_page, read_shared
+from news.cache.pages import generation, keep_shared, next_scheduled_at, public_page, read_shared
 from news.models import (
     LANGUAGES,
     Category,
@@ -53,6 +52,7 @@ from news.models import (
     SourceKind,
 )
 from news.prepared import PreparedQuery
+from news.public import search as release_search
 from news.templatetags.public import iso_datetime, public_date
 
 logger = logging.getLogger(__name__)
@@ -877,7 +877,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     if preview:
         other_exists = bool(release.title(other) or release.body(other))
         if other_exists:
-            from news.preview import preview_path
+            from news.public.preview import preview_path
 
             switch = language_switch(language, preview_path(release, other))
         else:

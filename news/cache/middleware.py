@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 
-from news.cache import (
+from news.cache.pages import (
     CACHEABLE_STATUSES,
     GENERATION_KEY,
     request_digest,

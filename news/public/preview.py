@@ -17,7 +17,7 @@ from django.utils.translation import get_language, override
 from django.views.decorators.http import require_safe
 
 from news.models import LANGUAGES, Release, Status
-from news.views import detail_context
+from news.public.views import detail_context
 
 SALT = "news.preview.release"
 

@@ -1,6 +1,6 @@
 """The newsroom's admin site: Django's admin with the press service's name, the review queue on
 the index page and the interface language rule. Installed as the default admin site through
-`NewsroomAdminConfig` (INSTALLED_APPS), so `django.contrib.admin.site` is this site."""
+`news.apps.NewsroomAdminConfig` (INSTALLED_APPS), so `django.contrib.admin.site` is this site."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import functools
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -59,12 +58,8 @@ class NewsroomAdminSite(admin.AdminSite):
         return speaking_interface_language(super().logout)(request, extra_context)
 
     def index(self, request, extra_context=None):
-        from news.admin import newsroom_queue
+        from news.newsroom.releases import newsroom_queue
 
         context = {"newsroom_queue": newsroom_queue(request)}
         context.update(extra_context or {})
         return super().index(request, context)
-
-
-class NewsroomAdminConfig(AdminConfig):
-    default_site = "news.admin_site.NewsroomAdminSite"

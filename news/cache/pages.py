@@ -6,7 +6,7 @@ How it works:
   carries it in its key, a page in its value (so a warm hit reads the token and the page in
   one `get_many`, one cache round trip). `invalidate()` replaces the token, so every page
   cached before it is unreachable at once (nothing to enumerate, exact on every app server
-  that shares the cache). Signals (`news/signals.py`) call it through
+  that shares the cache). Signals (`news/cache/receivers.py`) call it through
   `transaction.on_commit` whenever a release, its authors, sources or categories, a category,
   an author or the workflow changes.
 - A cached page never outlives the next scheduled publication: when a page is filled, the

@@ -14,8 +14,9 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from news import cache, search
+from news import cache
 from news.models import Author, Category, Release, ReleaseAuthor, ReleaseSource, WorkflowEvent
+from news.public import search
 
 WATCHED = (Release, ReleaseAuthor, ReleaseSource, Category, Author, WorkflowEvent)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from news import feeds, preview, views
+from news.public import feeds, preview, views
 
 app_name = "news"
 urlpatterns = [

@@ -1,0 +1,1076 @@
+"""The newsroom: the admin where press officers write releases and editors publish them.
+
+Who sees what: editors (and anyone who may publish or edit any release) see every release;
+authors see their own releases in any state plus published ones, and edit only what
+`workflow.can_edit` allows (their own drafts); everything else opens read-only. Status changes
+go through `news.workflow` only: the buttons on the change page and the list actions call it
+and show its refusals as messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from news import workflow
+from news.models import (
+    LANGUAGES,
+    Author,
+    Category,
+    Release,
+    ReleaseAuthor,
+    ReleaseSource,
+    SourceKind,
+    Status,
+    WorkflowEvent,
+)
+from news.newsroom import diff
+from news.newsroom.forms import CommentForm, PublishForm, ReleaseAdminForm
+from news.public import preview
+from news.sanitize import sanitize_html
+
+# How a language version stands: (complete, missing) wording per language.
+LANGUAGE_STATE = {
+    "ru": (_("Russian version complete"), _("Russian version missing or incomplete")),
+    "en": (_("English version complete"), _("English version missing or incomplete")),
+}
+
+SUCCESS_MESSAGES = {
+    "submit": _("“%(title)s” was submitted for review."),
+    "publish": _("“%(title)s” is published."),
+    "request_changes": _("“%(title)s” was sent back to its author with your comment."),
+    "withdraw": _("“%(title)s” was withdrawn from the site."),
+    "reopen": _("“%(title)s” is a draft again."),
+}
+TITLED = _("“%(title)s”: %(message)s")
+SCHEDULED_MESSAGE = _("“%(title)s” is scheduled: it appears on the site on %(when)s.")
+
+
+def sees_all_releases(user) -> bool:
+    """Editors (and whoever may publish or edit any release) see every release."""
+    return user.has_perm("news.edit_any_release") or user.has_perm("news.publish_release")
+
+
+def visible_releases(user, queryset=None):
+    """The releases `user` may open in the newsroom: everything for editors; for authors their
+    own releases (any state) and published ones."""
+    queryset = Release.objects.all() if queryset is None else queryset
+    if sees_all_releases(user):
+        return queryset
+    return queryset.filter(Q(created_by=user) | Q(status=Status.PUBLISHED))
+
+
+def is_visible(user, release: Release) -> bool:
+    return (
+        sees_all_releases(user)
+        or release.created_by_id == user.pk
+        or release.status == Status.PUBLISHED
+    )
+
+
+def may_preview(user, release: Release, *, editable: bool) -> bool:
+    """Preview links are for whoever may edit the release, its editors, and its writer."""
+    return editable or sees_all_releases(user) or workflow.is_owner(user, release)
+
+
+def is_scheduled(release: Release, now: datetime.datetime | None = None) -> bool:
+    return (
+        release.status == Status.PUBLISHED
+        and release.published_at is not None
+        and release.published_at > (now or timezone.now())
+    )
+
+
+def newsroom_queue(request) -> dict | None:
+    """The counts on the admin index: releases awaiting review, the user's drafts, scheduled
+    releases (among the releases this user may see), in one query."""
+    user = request.user
+    if not user.has_perm("news.view_release"):
+        return None
+    counts = visible_releases(user).aggregate(
+        review=Count("pk", filter=Q(status=Status.REVIEW)),
+        my_drafts=Count("pk", filter=Q(status=Status.DRAFT, created_by=user)),
+        scheduled=Count("pk", filter=Q(status=Status.PUBLISHED, published_at__gt=timezone.now())),
+    )
+    changelist = reverse("admin:news_release_changelist")
+    return {
+        **counts,
+        "review_url": f"{changelist}?view=review",
+        "my_drafts_url": f"{changelist}?view=my_drafts",
+        "scheduled_url": f"{changelist}?view=scheduled",
+        "add_url": reverse("admin:news_release_add") if user.has_perm("news.add_release") else None,
+        "is_editor": sees_all_releases(user),
+    }
+
+
+def status_badge(release: Release) -> str:
+    if is_scheduled(release):
+        return format_html(
+            '<span class="newsroom-badge newsroom-badge-scheduled">{}</span>', gettext("Scheduled")
+        )
+    return format_html(
+        '<span class="newsroom-badge newsroom-badge-{}">{}</span>',
+        release.status,
+        release.get_status_display(),
+    )
+
+
+# --- list filters -------------------------------------------------------------------------
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The newsroom's working views: my drafts, awaiting review, scheduled, my releases."""
+
+    title = _("view")
+    parameter_name = "view"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("my_drafts", _("My drafts")),
+            ("review", _("Awaiting review")),
+            ("scheduled", pgettext_lazy("releases", "Scheduled")),
+            ("mine", _("All my releases")),
+        ]
+
+    def queryset(self, request, queryset):
+        user = request.user
+        match self.value():
+            case "my_drafts":
+                return queryset.filter(status=Status.DRAFT, created_by=user)
+            case "review":
+                return queryset.filter(status=Status.REVIEW)
+            case "scheduled":
+                return queryset.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+            case "mine":
+                return queryset.filter(created_by=user)
+        return queryset
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    title = _("languages")
+    parameter_name = "languages"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("both", _("Russian and English")),
+            ("ru_only", _("Russian only")),
+            ("no_en", _("English missing")),
+            ("ru_incomplete", _("Russian incomplete")),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "both":
+                return queryset.filter(ru_complete=True, en_complete=True)
+            case "ru_only":
+                return queryset.filter(ru_complete=True, en_complete=False)
+            case "no_en":
+                return queryset.filter(en_complete=False)
+            case "ru_incomplete":
+                return queryset.filter(ru_complete=False)
+        return queryset
+
+
+class CreatedByFilter(admin.RelatedOnlyFieldListFilter):
+    """Press officer (who created the release), by name; shown to those who see every
+    release."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = model_admin.get_queryset(request).values_list("created_by", flat=True).distinct()
+        users = field.related_model.objects.filter(pk__in=ids).order_by("first_name", "username")
+        return [(user.pk, user.get_full_name() or user.get_username()) for user in users]
+
+
+# --- inlines ------------------------------------------------------------------------------
+
+
+class ReleaseInlinePermissions:
+    """Inline rows follow the release: editable exactly when the release is."""
+
+    def _release_editable(self, request, obj) -> bool:
+        return obj is None or workflow.can_edit(request.user, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._release_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._release_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._release_editable(request, obj)
+
+
+class PositionedFormSet(BaseInlineFormSet):
+    """Rows keep the order given by their order field, renumbered 0, 1, 2... on save; a new
+    row whose order was left untouched goes to the end, in the order shown."""
+
+    def save(self, commit=True):
+        saved = super().save(commit)
+        if commit:
+            self.renumber()
+        return saved
+
+    def renumber(self) -> None:
+        rows = []
+        for index, form in enumerate(self.forms):
+            obj = form.instance
+            if obj.pk is None or (self.can_delete and self._should_delete_form(form)):
+                continue
+            appended = form in self.extra_forms and "position" not in form.changed_data
+            rows.append((math.inf if appended else obj.position, index, obj))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        for number, (_position, _index, obj) in enumerate(rows):
+            if obj.position != number:
+                obj.position = number
+                obj.save(update_fields=["position"])
+
+
+class SourceFormSet(PositionedFormSet):
+    def clean(self):
+        super().clean()
+        originals = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("kind") == SourceKind.ORIGINAL
+        ]
+        if len(originals) > 1:
+            raise ValidationError(
+                _("A release has at most one original page: mark the others as related links."),
+                code="two_originals",
+            )
+
+
+class ReleaseAuthorInline(ReleaseInlinePermissions, admin.TabularInline):
+    model = ReleaseAuthor
+    formset = PositionedFormSet
+    fields = ["author", "position"]
+    autocomplete_fields = ["author"]
+    extra = 0
+    verbose_name = _("author")
+    verbose_name_plural = _("authors (in the order they sign)")
+
+
+class ReleaseSourceInline(ReleaseInlinePermissions, admin.StackedInline):
+    model = ReleaseSource
+    formset = SourceFormSet
+    fields = [("url", "kind"), ("label_ru", "label_en"), "position"]
+    formfield_overrides = {
+        models.URLField: {"widget": forms.URLInput(attrs={"class": "vURLField", "size": 60})}
+    }
+    extra = 0
+
+
+# --- the release admin --------------------------------------------------------------------
+
+
+class ReleaseChangeList(admin.views.main.ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The list never shows the bodies (search still looks in them).
+        return super().get_queryset(request, exclude_parameters).defer("body_ru", "body_en")
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    form = ReleaseAdminForm
+    inlines = [ReleaseAuthorInline, ReleaseSourceInline]
+    list_display = [
+        "title_column",
+        "status_column",
+        "published_column",
+        "languages_column",
+        "authors_column",
+        "created_by_column",
+    ]
+    list_display_links = ["title_column"]
+    search_fields = ["title_ru", "title_en", "lead_ru", "lead_en", "body_ru", "body_en"]
+    search_help_text = _("Searches titles, leads and texts in both languages (up to 8 words).")
+    date_hierarchy = "published_at"
+    list_per_page = 50
+    list_select_related = ["created_by"]
+    actions = ["submit_selected", "publish_selected"]
+    save_on_top = False
+    record_fields = [
+        "status_column",
+        "slug",
+        "version",
+        "first_published_at",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+
+    class Media:
+        css = {"all": ["admin_extra/newsroom.css"]}
+        js = ["admin_extra/newsroom.js"]
+
+    # --- who sees and edits what ---
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).prefetch_related("release_authors__author")
+        return visible_releases(request.user, queryset)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or is_visible(request.user, obj))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.can_edit(request.user, obj))
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("news.submit_release")
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("news.publish_release")
+
+    def get_list_filter(self, request):
+        filters = [
+            QueueFilter,
+            "status",
+            LanguageFilter,
+            "categories",
+            ("authors", admin.RelatedOnlyFieldListFilter),
+        ]
+        if sees_all_releases(request.user):
+            filters.append(("created_by", CreatedByFilter))
+        filters.append("published_at")
+        return filters
+
+    def get_changelist(self, request, **kwargs):
+        return ReleaseChangeList
+
+    # Each search word is a condition over six text fields: a bounded query stays fast and
+    # within what the database can parse, whatever is pasted into the box.
+    max_search_words = 8
+    max_search_length = 200
+
+    def get_search_results(self, request, queryset, search_term):
+        words = search_term[: self.max_search_length].split()[: self.max_search_words]
+        return super().get_search_results(request, queryset, " ".join(words))
+
+    # --- the form ---
+
+    def get_fieldsets(self, request, obj=None):
+        editable = obj is None or self.has_change_permission(request, obj)
+        body_ru = "body_ru" if editable else "rendered_body_ru"
+        body_en = "body_en" if editable else "rendered_body_en"
+        russian = ["title_ru", "lead_ru", body_ru]
+        if editable:
+            russian.append("base_version")
+        fieldsets = [
+            (
+                _("Russian version"),
+                {
+                    "fields": russian,
+                    "classes": ["newsroom-language", "newsroom-language-ru"],
+                    "description": _(
+                        "Russian is the primary language: the title, lead and text are "
+                        "required to publish."
+                    ),
+                },
+            ),
+            (
+                _("English version"),
+                {
+                    "fields": ["title_en", "lead_en", body_en],
+                    "classes": ["newsroom-language", "newsroom-language-en"],
+                    "description": _(
+                        "Optional. Once you start it, fill in both its title and its text; "
+                        "otherwise leave all English fields empty."
+                    ),
+                },
+            ),
+            (_("Publication"), {"fields": ["published_at", "categories"]}),
+            (
+                _("Lead image"),
+                {
+                    "fields": [
+                        "image",
+                        ("image_alt_ru", "image_alt_en"),
+                        ("image_caption_ru", "image_caption_en"),
+                    ],
+                    "description": _(
+                        "JPEG, PNG, WebP or GIF. The alt text describes the picture for "
+                        "people who cannot see it."
+                    ),
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append((_("Record"), {"fields": self.record_fields, "classes": ["collapse"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["rendered_body_ru", "rendered_body_en", *self.record_fields]
+        if not request.user.has_perm("news.publish_release"):
+            # The public date is the editors' decision (Publish / Schedule).
+            readonly.append("published_at")
+        return readonly
+
+    @admin.display(description=_("body (Russian)"))
+    def rendered_body_ru(self, obj):
+        return mark_safe(f'<div class="newsroom-body">{sanitize_html(obj.body_ru)}</div>')
+
+    @admin.display(description=_("body (English)"))
+    def rendered_body_en(self, obj):
+        return mark_safe(f'<div class="newsroom-body">{sanitize_html(obj.body_en)}</div>')
+
+    def own_author_profile(self, request) -> Author | None:
+        """The signing author linked to the signed-in user, if any (looked up once)."""
+        if not hasattr(request, "_newsroom_author_profile"):
+            request._newsroom_author_profile = Author.objects.filter(user=request.user).first()
+        return request._newsroom_author_profile
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        # A new release starts signed by the writer's own author profile, if they have one.
+        profile = self.own_author_profile(request) if obj is None else None
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if isinstance(inline, ReleaseAuthorInline) and obj is None:
+                formset.extra = 1 if profile else 0
+            yield formset, inline
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ReleaseAuthorInline) and request.method != "POST" and not obj.pk:
+            profile = self.own_author_profile(request)
+            if profile is not None:
+                kwargs["initial"] = [{"author": profile.pk, "position": 0}]
+        return kwargs
+
+    def save_model(self, request, obj, form, change):
+        locked = form.locked
+        if change and locked is not None:
+            # The row is locked since the form's clean(): this save is the next version, and
+            # what only the workflow changes is taken from the locked row, not the form's copy.
+            obj.version = locked.version + 1
+            obj.status = locked.status
+            obj.first_published_at = locked.first_published_at
+            obj.created_by_id = locked.created_by_id
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None and "title_ru" in request.POST:
+            obj = self.get_object(request, unquote(object_id))
+            if (
+                obj is not None
+                and self.has_view_permission(request, obj)
+                and not self.has_change_permission(request, obj)
+            ):
+                return self.edit_refused(request, obj)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def edit_refused(self, request, obj):
+        """A save from someone who may no longer edit (the release moved on meanwhile): keep
+        what they typed on the page, save nothing."""
+        last = obj.events.select_related("actor").first()
+        fields = [
+            (label, request.POST.get(name, ""))
+            for name, label in diff.TEXT_FIELDS
+            if name != "image" and request.POST.get(name, "").strip()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Your changes were not saved"),
+            "opts": self.opts,
+            "original": obj,
+            "status": obj.get_status_display(),
+            "last_event": last,
+            "submitted": fields,
+            "change_url": reverse("admin:news_release_change", args=[obj.pk]),
+        }
+        return TemplateResponse(
+            request, "admin/news/release/edit_refused.html", context, status=409
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_submit_for_review" in request.POST:
+            return self._save_and_submit(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_submit_for_review" in request.POST:
+            return self._save_and_submit(request, obj)
+        return super().response_change(request, obj)
+
+    def _save_and_submit(self, request, obj):
+        self._fire(request, obj, "submit")
+        return redirect("admin:news_release_change", obj.pk)
+
+    def get_view_on_site_url(self, obj=None):
+        if obj is None:
+            return None
+        for language in LANGUAGES:
+            if obj.is_public(language):
+                return obj.get_absolute_url(language)
+        return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(self.workflow_context(request, obj))
+        form = context["adminform"].form
+        if getattr(form, "conflict", None) and obj is not None:
+            conflict = dict(form.conflict)
+            started_from = (
+                obj.history.filter(version=conflict["base_version"])
+                .order_by("-history_date", "-history_id")
+                .first()
+            )
+            if started_from is not None:
+                conflict["compare_url"] = "{}?from={}".format(
+                    reverse("admin:news_release_compare", args=[obj.pk]), started_from.history_id
+                )
+            context["conflict"] = conflict
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def workflow_context(self, request, release: Release | None) -> dict:
+        """The side panel of the change page: status, the buttons this user may press now,
+        what publishing still needs, preview links and the event timeline."""
+        user = request.user
+        if release is None or release.pk is None:
+            return {
+                "newsroom_can_save_and_submit": user.has_perm("news.submit_release"),
+                "newsroom_panel": False,
+            }
+        transitions = []
+        for transition in workflow.allowed_transitions(user, release):
+            entry = {
+                "name": transition.name,
+                "label": transition.label,
+                "url": reverse("admin:news_release_transition", args=[release.pk, transition.name]),
+            }
+            if transition.name == "publish":
+                initial = {}
+                if release.published_at and release.published_at > timezone.now():
+                    initial["at"] = timezone.localtime(release.published_at)
+                entry["form"] = PublishForm(initial=initial, auto_id="id_publish_%s")
+            elif transition.comment_required:
+                entry["form"] = CommentForm(auto_id=f"id_{transition.name}_%s")
+                entry["form"].fields["comment"].label = (
+                    _("What should be changed?")
+                    if transition.name == "request_changes"
+                    else _("Reason for withdrawal")
+                )
+            transitions.append(entry)
+        editable = self.has_change_permission(request, release)
+        previews = []
+        if may_preview(user, release, editable=editable):
+            token = preview.make_token(release)
+            for language in LANGUAGES:
+                if release.title(language) or release.body(language):
+                    previews.append(
+                        {
+                            "language": language,
+                            "code": language.upper(),
+                            "open_url": reverse(
+                                "admin:news_release_preview", args=[release.pk, language]
+                            ),
+                            "share_url": preview.preview_url(release, language, token),
+                            "public": release.is_public(language),
+                            "public_url": release.get_absolute_url(language),
+                        }
+                    )
+        return {
+            "newsroom_panel": True,
+            "newsroom_status": status_badge(release),
+            "newsroom_scheduled": is_scheduled(release),
+            "newsroom_transitions": transitions,
+            "newsroom_completeness": workflow.completeness_errors(release)
+            if release.status in (Status.DRAFT, Status.REVIEW)
+            else [],
+            "newsroom_languages": [
+                (
+                    LANGUAGE_STATE[language][0 if release.is_complete(language) else 1],
+                    release.is_complete(language),
+                )
+                for language in LANGUAGES
+            ],
+            "newsroom_events": list(release.events.select_related("actor")[:50]),
+            "newsroom_previews": previews,
+            "newsroom_preview_expires": preview.expires_at(),
+            "newsroom_preview_pending": any(not item["public"] for item in previews),
+            "newsroom_history_url": reverse("admin:news_release_history", args=[release.pk]),
+            "newsroom_editable": editable,
+            "newsroom_can_save_and_submit": editable
+            and release.status == Status.DRAFT
+            and workflow.may_fire(user, release, "submit"),
+        }
+
+    # --- list columns ---
+
+    @admin.display(description=_("title"), ordering="title_ru")
+    def title_column(self, obj):
+        if obj.title_en and obj.title_ru:
+            return format_html(
+                '{}<span class="newsroom-subtitle" lang="en">{}</span>', obj.title_ru, obj.title_en
+            )
+        return str(obj)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_column(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description=_("publication date"), ordering="published_at")
+    def published_column(self, obj):
+        if obj.published_at is None:
+            return "—"
+        return date_format(timezone.localtime(obj.published_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("languages"))
+    def languages_column(self, obj):
+        return format_html_join(
+            " ",
+            '<span class="newsroom-lang newsroom-lang-{}" title="{}">{}</span>',
+            (
+                (
+                    "complete" if complete else "missing",
+                    LANGUAGE_STATE[code][0 if complete else 1],
+                    code.upper(),
+                )
+                for code, complete in (("ru", obj.ru_complete), ("en", obj.en_complete))
+            ),
+        )
+
+    @admin.display(description=_("authors"))
+    def authors_column(self, obj):
+        return ", ".join(str(link.author) for link in obj.release_authors.all()) or "—"
+
+    @admin.display(description=_("created by"), ordering="created_by__username")
+    def created_by_column(self, obj):
+        user = obj.created_by
+        return (user.get_full_name() or user.get_username()) if user else "—"
+
+    # --- workflow: buttons and list actions ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/workflow/<str:transition>/",
+                view(self.transition_view),
+                name="news_release_transition",
+            ),
+            path(
+                "<path:object_id>/history/compare/",
+                view(self.compare_view),
+                name="news_release_compare",
+            ),
+            path(
+                "<path:object_id>/history/<int:history_id>/restore/",
+                view(self.restore_view),
+                name="news_release_restore",
+            ),
+            path(
+                "<path:object_id>/preview/<str:language>/",
+                view(self.preview_view),
+                name="news_release_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _visible_object(self, request, object_id) -> Release:
+        release = self.get_object(request, unquote(object_id))
+        if release is None or not self.has_view_permission(request, release):
+            raise Http404(gettext("No such release."))
+        return release
+
+    def _fire(self, request, release: Release, name: str, **kwargs) -> bool:
+        """Call the workflow service `name`; report the outcome as a message."""
+        title = str(release)
+        services = {
+            "submit": workflow.submit,
+            "publish": workflow.publish,
+            "request_changes": workflow.request_changes,
+            "withdraw": workflow.withdraw,
+            "reopen": workflow.reopen,
+        }
+        try:
+            services[name](release, by=request.user, **kwargs)
+        except PermissionDenied as error:
+            message = str(error) or gettext("You are not allowed to do this.")
+            self.message_user(
+                request, TITLED % {"title": title, "message": message}, messages.ERROR
+            )
+            return False
+        except ValidationError as error:
+            message = " ".join(error.messages)
+            self.message_user(
+                request, TITLED % {"title": title, "message": message}, messages.ERROR
+            )
+            return False
+        if name == "publish" and is_scheduled(release):
+            when = date_format(timezone.localtime(release.published_at), "DATETIME_FORMAT")
+            message = SCHEDULED_MESSAGE % {"title": title, "when": when}
+        else:
+            message = SUCCESS_MESSAGES[name] % {"title": title}
+        self.message_user(request, message, messages.SUCCESS)
+        return True
+
+    def transition_view(self, request, object_id, transition):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if transition not in workflow.TRANSITIONS:
+            raise Http404(gettext("No such action."))
+        release = self._visible_object(request, object_id)
+        kwargs = {}
+        if transition == "publish":
+            form = PublishForm(request.POST)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    self.message_user(request, " ".join(errors), messages.ERROR)
+                return redirect("admin:news_release_change", release.pk)
+            kwargs["at"] = form.cleaned_data["at"]
+        elif transition == "request_changes":
+            kwargs["comment"] = request.POST.get("comment", "")
+        elif transition == "withdraw":
+            kwargs["reason"] = request.POST.get("comment", "")
+        self._fire(request, release, transition, **kwargs)
+        return redirect("admin:news_release_change", release.pk)
+
+    @admin.action(permissions=["submit"], description=_("Submit selected releases for review"))
+    def submit_selected(self, request, queryset):
+        for release in queryset.order_by("pk"):
+            self._fire(request, release, "submit")
+
+    @admin.action(permissions=["publish"], description=_("Publish selected releases"))
+    def publish_selected(self, request, queryset):
+        for release in queryset.order_by("pk"):
+            self._fire(request, release, "publish")
+
+    # --- preview ---
+
+    def preview_view(self, request, object_id, language):
+        release = self._visible_object(request, object_id)
+        if language not in LANGUAGES:
+            raise Http404(gettext("No such language."))
+        editable = self.has_change_permission(request, release)
+        if not may_preview(request.user, release, editable=editable):
+            raise PermissionDenied
+        return HttpResponseRedirect(preview.preview_path(release, language))
+
+    # --- revisions ---
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The revisions of a release: who saved what when, with a compare form and restore."""
+        release = self._visible_object(request, object_id)
+        records = release.history.select_related("history_user").order_by(
+            "-history_date", "-history_id"
+        )
+        paginator = Paginator(records, 50)
+        page = paginator.get_page(request.GET.get("p"))
+        start = page.start_index() - 1 if paginator.count else 0
+        rows = list(records[start : start + len(page.object_list) + 1])
+        can_restore = self.has_change_permission(request, release)
+        entries = []
+        for index, record in enumerate(rows[: len(page.object_list)]):
+            older = rows[index + 1] if index + 1 < len(rows) else None
+            entries.append(
+                {
+                    "record": record,
+                    "user": record.history_user,
+                    "changed": diff.changed_labels(older, record) if older else [],
+                    "created": older is None and record.history_type == "+",
+                    "first_recorded": older is None and record.history_type != "+",
+                    "reason": describe_reason(record.history_change_reason),
+                    "is_current": index == 0 and page.number == 1,
+                    "restore_url": reverse(
+                        "admin:news_release_restore", args=[release.pk, record.history_id]
+                    )
+                    if can_restore
+                    else None,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Revisions of “%(title)s”") % {"title": release},
+            "subtitle": None,
+            "opts": self.opts,
+            "original": release,
+            "object": release,
+            "entries": entries,
+            "page": page,
+            "paginator": paginator,
+            "compare_url": reverse("admin:news_release_compare", args=[release.pk]),
+            "change_url": reverse("admin:news_release_change", args=[release.pk]),
+            "can_restore": can_restore,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/news/release/revisions.html", context)
+
+    def _record(self, release: Release, history_id) -> object:
+        try:
+            return release.history.select_related("history_user").get(history_id=int(history_id))
+        except (TypeError, ValueError, Release.history.model.DoesNotExist) as error:
+            raise Http404(gettext("No such revision.")) from error
+
+    def compare_view(self, request, object_id):
+        """A word-level diff of the text between two revisions (default: the latest two)."""
+        release = self._visible_object(request, object_id)
+        history = release.history.order_by("-history_date", "-history_id")
+        new_id = request.GET.get("to")
+        old_id = request.GET.get("from")
+        new = self._record(release, new_id) if new_id else history.first()
+        if new is None:
+            raise Http404(gettext("No such revision."))
+        if old_id:
+            old = self._record(release, old_id)
+        else:
+            old = history.filter(history_date__lt=new.history_date).first() or new
+        if (old.history_date, old.history_id) > (new.history_date, new.history_id):
+            old, new = new, old
+        changes = diff.compare(diff.snapshot(old), diff.snapshot(new))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Changes in “%(title)s”") % {"title": release},
+            "opts": self.opts,
+            "original": release,
+            "old": old,
+            "new": new,
+            "changes": changes,
+            "same_revision": old.history_id == new.history_id,
+            "history_url": reverse("admin:news_release_history", args=[release.pk]),
+            "change_url": reverse("admin:news_release_change", args=[release.pk]),
+            "restore_url": reverse("admin:news_release_restore", args=[release.pk, old.history_id])
+            if self.has_change_permission(request, release)
+            else None,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/news/release/compare.html", context)
+
+    def restore_view(self, request, object_id, history_id):
+        """Restore the text, image, authors and sources of an earlier revision. Restoring saves
+        a new revision (version + 1) under a row lock; it is refused where the user may not
+        edit, and when the release changed since the confirmation page was shown."""
+        release = self._visible_object(request, object_id)
+        record = self._record(release, history_id)
+        change_url = reverse("admin:news_release_change", args=[release.pk])
+        if not self.has_change_permission(request, release):
+            self.message_user(
+                request,
+                gettext("You cannot restore a revision of a release you may not edit."),
+                messages.ERROR,
+            )
+            return redirect(change_url)
+        if request.method == "POST":
+            try:
+                restore_revision(
+                    release, record, by=request.user, base_version=_posted_version(request)
+                )
+            except PermissionDenied:
+                self.message_user(
+                    request,
+                    gettext("You cannot restore a revision of a release you may not edit."),
+                    messages.ERROR,
+                )
+                return redirect(change_url)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return redirect(request.path)
+            self.log_change(
+                request,
+                release,
+                gettext("Restored the revision of %(when)s (version %(version)s).")
+                % {
+                    "when": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT"),
+                    "version": record.version,
+                },
+            )
+            self.message_user(
+                request,
+                gettext("The revision of %(when)s was restored as a new version (%(version)s).")
+                % {
+                    "when": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT"),
+                    "version": release.version,
+                },
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        current = release.history.order_by("-history_date", "-history_id").first()
+        changes = diff.compare(diff.snapshot(current), diff.snapshot(record))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Restore an earlier revision of “%(title)s”") % {"title": release},
+            "opts": self.opts,
+            "original": release,
+            "record": record,
+            "changes": changes,
+            "base_version": release.version,
+            "history_url": reverse("admin:news_release_history", args=[release.pk]),
+            "change_url": change_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/news/release/restore.html", context)
+
+
+def _posted_version(request) -> int | None:
+    try:
+        return int(request.POST.get("base_version", ""))
+    except ValueError:
+        return None
+
+
+def describe_reason(reason: str | None) -> str:
+    """The change reason of a revision in the reader's language (workflow saves store the
+    transition name, optionally followed by ': comment')."""
+    if not reason:
+        return ""
+    name, _sep, comment = reason.partition(": ")
+    if name == "restore":
+        return gettext("Restored version %(version)s") % {"version": comment}
+    transition = workflow.TRANSITIONS.get(name)
+    if transition is None:
+        return reason
+    label = str(transition.label)
+    return f"{label}: {comment}" if comment else label
+
+
+@transaction.atomic
+def restore_revision(release: Release, record, *, by, base_version: int | None) -> Release:
+    """Copy an earlier revision's content (texts, image, alt texts and captions, authors,
+    sources) into the release as a new version. Status and dates stay: they belong to the
+    workflow. Raises PermissionDenied where `by` may not edit, ValidationError when the
+    release changed since `base_version` or the old sources clash with another release."""
+    current = Release.objects.select_for_update().get(pk=release.pk)
+    if not workflow.can_edit(by, current):
+        raise PermissionDenied
+    if base_version is not None and base_version != current.version:
+        raise ValidationError(
+            _(
+                "The release changed while you were looking at this page. Nothing was "
+                "restored; check the differences again."
+            ),
+            code="stale_version",
+        )
+    until = diff.related_until(record)
+    old_authors = (
+        ReleaseAuthor.history.as_of(until).filter(release_id=release.pk)
+        if until
+        else ReleaseAuthor.objects.filter(release_id=release.pk)
+    )
+    old_authors = [(link.author_id, link.position) for link in old_authors]
+    old_sources = (
+        ReleaseSource.history.as_of(until).filter(release_id=release.pk)
+        if until
+        else ReleaseSource.objects.filter(release_id=release.pk)
+    )
+    old_sources = [
+        {f: getattr(s, f) for f in ("url", "label_ru", "label_en", "kind", "position")}
+        for s in old_sources
+    ]
+    for field in diff.RESTORED_FIELDS:
+        setattr(current, field, getattr(record, field))
+    current.version += 1
+    current.updated_by = by
+    current._history_user = by
+    current._change_reason = f"restore: {record.version}"
+    current.save()
+    existing_authors = set(
+        Author.objects.filter(pk__in=[a for a, _p in old_authors]).values_list("pk", flat=True)
+    )
+    ReleaseAuthor.objects.filter(release=current).delete()
+    ReleaseAuthor.objects.bulk_create(
+        ReleaseAuthor(release=current, author_id=author_id, position=position)
+        for author_id, position in old_authors
+        if author_id in existing_authors
+    )
+    ReleaseSource.objects.filter(release=current).delete()
+    try:
+        with transaction.atomic():
+            for values in old_sources:
+                ReleaseSource.objects.create(release=current, **values)
+    except IntegrityError as error:
+        raise ValidationError(
+            _(
+                "This revision's original page address now belongs to another release; "
+                "nothing was restored."
+            ),
+            code="source_clash",
+        ) from error
+    for field in ("version", "updated_by_id", "slug", "updated_at", *diff.RESTORED_FIELDS):
+        setattr(release, field, getattr(current, field))
+    return current
+
+
+# --- the other models ---------------------------------------------------------------------
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["name_ru", "name_en", "position_ru", "user"]
+    search_fields = ["name_ru", "name_en", "position_ru", "position_en"]
+    autocomplete_fields = ["user"]
+    fieldsets = [
+        (_("Russian"), {"fields": ["name_ru", "position_ru"]}),
+        (_("English"), {"fields": ["name_en", "position_en"]}),
+        (None, {"fields": ["user"]}),
+    ]
+
+    def get_autocomplete_fields(self, request):
+        # Only those who manage users get the user lookup (it needs view_user).
+        return self.autocomplete_fields if request.user.has_perm("auth.view_user") else []
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.has_perm("auth.view_user"):
+            return self.fieldsets
+        return self.fieldsets[:2]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name_ru", "name_en", "slug"]
+    search_fields = ["name_ru", "name_en"]
+
+
+@admin.register(WorkflowEvent)
+class WorkflowEventAdmin(admin.ModelAdmin):
+    """The workflow's audit trail: read-only for everyone, written only by news.workflow."""
+
+    list_display = ["created_at", "release_column", "from_status", "to_status", "actor", "comment"]
+    list_filter = ["to_status", "created_at"]
+    list_select_related = ["release", "actor"]
+    search_fields = ["release__title_ru", "release__title_en", "comment"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_releases(request.user):
+            return queryset
+        return queryset.filter(release__in=visible_releases(request.user))
+
+    @admin.display(description=_("release"), ordering="release__title_ru")
+    def release_column(self, obj):
+        return str(obj.release)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
