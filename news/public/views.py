@@ -12,14 +12,12 @@ page also with its neighbours and its other language) in one query, prepared onc
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import (
@@ -53,6 +51,7 @@ from news.models import (
 )
 from news.prepared import PreparedQuery
 from news.public import search as release_search
+from news.public.renditions import Rendition, renditions
 from news.templatetags.public import iso_datetime, public_date
 
 logger = logging.getLogger(__name__)
@@ -109,61 +108,6 @@ def url_builder(language: str, name: str, *fields: str) -> Callable[..., str]:
             pattern = pattern.replace(str(_URL_PLACEHOLDERS[field]), f"{{{field}}}", 1)
         _url_formats[key] = pattern
     return pattern.format
-
-
-# Lead image renditions ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rendition:
-    url: str
-    width: int
-    height: int
-
-    @property
-    def absolute_url(self) -> str:
-        return self.url if "://" in self.url else absolute(self.url)
-
-
-RENDITION_SECONDS = 7 * 24 * 3600
-
-
-def _rendition_key(pk: int, image: str, spec: str) -> str:
-    digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
-    return f"public:rendition:{spec}:{digest.hexdigest()}"
-
-
-def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendition]]:
-    """URL and size of imagekit renditions (`image_list`, `image_detail`, `image_social`) of
-    each lead image (`images`: release id -> image name in media storage), by spec and
-    release id. Described once per image file and kept in the cache, so a page reads all it
-    shows in one cache round trip; an unreadable image is left out, not an error."""
-    keys = {
-        _rendition_key(pk, image, spec): (spec, pk, image)
-        for spec in specs
-        for pk, image in images.items()
-        if image
-    }
-    result: dict[str, dict[int, Rendition]] = {spec: {} for spec in specs}
-    if not keys:
-        return result
-    found = cache.get_many(list(keys))
-    fresh = {}
-    for key, (spec, pk, image) in keys.items():
-        value = found.get(key)
-        if value is None:
-            try:
-                rendition = getattr(Release(pk=pk, image=image), spec)
-                value = (rendition.url, rendition.width, rendition.height)
-            except Exception as error:  # a missing or broken file must not break the page
-                logger.warning("Rendition %s of release %s failed: %s", spec, pk, error)
-                value = ()
-            fresh[key] = value
-        if value:
-            result[spec][pk] = Rendition(*value)
-    if fresh:
-        cache.set_many(fresh, RENDITION_SECONDS)
-    return result
 
 
 # Site-wide navigation, remembered per cache generation --------------------------------------

@@ -1,0 +1,68 @@
+"""Lead image renditions as the public pages use them: URL and size of each imagekit spec
+(`image_list`, `image_detail`, `image_social`), described once per image file and kept in the
+cache, so a page reads all it shows in one cache round trip."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from news.models import Release
+from news.public.site import absolute
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    url: str
+    width: int
+    height: int
+
+    @property
+    def absolute_url(self) -> str:
+        return self.url if "://" in self.url else absolute(self.url)
+
+
+RENDITION_SECONDS = 7 * 24 * 3600
+
+
+def _rendition_key(pk: int, image: str, spec: str) -> str:
+    digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
+    return f"public:rendition:{spec}:{digest.hexdigest()}"
+
+
+def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendition]]:
+    """URL and size of imagekit renditions (`image_list`, `image_detail`, `image_social`) of
+    each lead image (`images`: release id -> image name in media storage), by spec and
+    release id. Described once per image file and kept in the cache, so a page reads all it
+    shows in one cache round trip; an unreadable image is left out, not an error."""
+    keys = {
+        _rendition_key(pk, image, spec): (spec, pk, image)
+        for spec in specs
+        for pk, image in images.items()
+        if image
+    }
+    result: dict[str, dict[int, Rendition]] = {spec: {} for spec in specs}
+    if not keys:
+        return result
+    found = cache.get_many(list(keys))
+    fresh = {}
+    for key, (spec, pk, image) in keys.items():
+        value = found.get(key)
+        if value is None:
+            try:
+                rendition = getattr(Release(pk=pk, image=image), spec)
+                value = (rendition.url, rendition.width, rendition.height)
+            except Exception as error:  # a missing or broken file must not break the page
+                logger.warning("Rendition %s of release %s failed: %s", spec, pk, error)
+                value = ()
+            fresh[key] = value
+        if value:
+            result[spec][pk] = Rendition(*value)
+    if fresh:
+        cache.set_many(fresh, RENDITION_SECONDS)
+    return result
