@@ -8,7 +8,13 @@ from django.utils import timezone
 from news import workflow
 from news.models import Release, ReleaseAuthor, ReleaseSource, Status
 from news.newsroom import diff
-from tests.factories import AuthorFactory, DraftFactory, PublishedFactory, UserFactory
+from tests.factories import (
+    AuthorFactory,
+    CategoryFactory,
+    DraftFactory,
+    PublishedFactory,
+    UserFactory,
+)
 from tests.test_admin import change_url, message_texts, release_data
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +199,40 @@ class TestRestore:
         first = edited.history.order_by("history_date").first()
         assert client.post(restore_url(edited, first), {"base_version": "3"}).status_code == 404
         assert ReleaseAuthor.objects.filter(release=edited).count() == 0
+
+    def test_restore_edit_restore_keeps_authors_sources_and_categories(
+        self, client, edited, author_user
+    ):
+        """A restore records its author and source links in their history, so a revision made
+        by a restore can itself be restored (and compared) after later edits."""
+        category = CategoryFactory()
+        edited.categories.set([category])
+        first = edited.history.order_by("history_date").first()
+        assert client.post(restore_url(edited, first), {"base_version": "3"}).status_code == 302
+        edited.refresh_from_db()
+        restored = edited.history.first()
+        assert restored.version == 4
+        data = release_data(edited, title_ru="После восстановления", categories=[category.pk])
+        assert client.post(change_url(edited), data).status_code == 302
+        edited.refresh_from_db()
+        assert edited.version == 5
+
+        page = client.get(restore_url(edited, restored))
+        assert [c.name for c in page.context["changes"]] == ["title_ru"]
+        response = client.post(restore_url(edited, restored), {"base_version": "5"})
+        assert response.status_code == 302
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.version) == ("Первый заголовок", 6)
+        assert [str(link.author) for link in edited.release_authors.all()] == ["Пресс-служба"]
+        assert [s.url for s in edited.sources.all()] == ["https://cis.minsk.by/news/1"]
+        assert list(edited.categories.all()) == [category]  # not part of a revision: untouched
+        # Every link a restore wrote is in the links' history, with who wrote it.
+        for model in (ReleaseAuthor, ReleaseSource):
+            live = set(model.objects.filter(release=edited).values_list("pk", flat=True))
+            added = model.history.filter(release_id=edited.pk, history_type="+")
+            assert live <= set(added.values_list("id", flat=True))
+        assert set(
+            ReleaseAuthor.history.filter(
+                release_id=edited.pk, history_date__gt=restored.history_date
+            ).values_list("history_user", flat=True)
+        ) == {author_user.pk}

@@ -992,17 +992,25 @@ def restore_revision(release: Release, record, *, by, base_version: int | None) 
     existing_authors = set(
         Author.objects.filter(pk__in=[a for a, _p in old_authors]).values_list("pk", flat=True)
     )
-    ReleaseAuthor.objects.filter(release=current).delete()
-    ReleaseAuthor.objects.bulk_create(
-        ReleaseAuthor(release=current, author_id=author_id, position=position)
-        for author_id, position in old_authors
-        if author_id in existing_authors
-    )
-    ReleaseSource.objects.filter(release=current).delete()
+    # Row by row, never in bulk: each delete and insert lands in the links' own history (with
+    # who did it), which is what later snapshots and restores of this revision read.
+    for link in ReleaseAuthor.objects.filter(release=current):
+        link._history_user = by
+        link.delete()
+    for author_id, position in old_authors:
+        if author_id in existing_authors:
+            link = ReleaseAuthor(release=current, author_id=author_id, position=position)
+            link._history_user = by
+            link.save()
+    for source in ReleaseSource.objects.filter(release=current):
+        source._history_user = by
+        source.delete()
     try:
         with transaction.atomic():
             for values in old_sources:
-                ReleaseSource.objects.create(release=current, **values)
+                source = ReleaseSource(release=current, **values)
+                source._history_user = by
+                source.save()
     except IntegrityError as error:
         raise ValidationError(
             _(
