@@ -2,10 +2,11 @@
 revisions and restores one as a new revision, only where the user may edit."""
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from news import workflow
+from news import revisions, workflow
 from news.models import Release, ReleaseAuthor, ReleaseSource, Status
 from news.newsroom import diff
 from tests.factories import (
@@ -236,3 +237,107 @@ class TestRestore:
                 release_id=edited.pk, history_date__gt=restored.history_date
             ).values_list("history_user", flat=True)
         ) == {author_user.pk}
+
+
+def counts(release) -> dict:
+    """What a refused restore must leave alone: the release's revisions and its link rows and
+    their histories."""
+    return {
+        "revisions": release.history.count(),
+        "authors": ReleaseAuthor.objects.filter(release=release).count(),
+        "author_history": ReleaseAuthor.history.filter(release_id=release.pk).count(),
+        "sources": ReleaseSource.objects.filter(release=release).count(),
+        "source_history": ReleaseSource.history.filter(release_id=release.pk).count(),
+    }
+
+
+class TestRestoreService:
+    """news.revisions.restore_revision, as any caller (not only the admin) meets it."""
+
+    def first(self, release):
+        return release.history.order_by("history_date", "history_id").first()
+
+    def test_restore_copies_the_revision_as_a_new_version(self, edited, author_user):
+        restored = revisions.restore_revision(
+            edited, revision=self.first(edited), by=author_user, base_version=3
+        )
+        assert restored.version == edited.version == 4  # the caller's instance follows
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.lead_ru) == ("Первый заголовок", "Лид.")
+        assert edited.updated_by == author_user
+        assert [str(link.author) for link in edited.release_authors.all()] == ["Пресс-служба"]
+        latest = edited.history.first()
+        assert (latest.version, latest.history_user) == (4, author_user)
+        assert latest.history_change_reason == "restore: 1"
+        assert diff.snapshot(latest).fields["authors"] == "Пресс-служба"
+
+    def test_a_stale_restore_is_refused_and_changes_nothing(self, edited, author_user):
+        before = counts(edited)
+        with pytest.raises(ValidationError) as refused:
+            revisions.restore_revision(
+                edited, revision=self.first(edited), by=author_user, base_version=2
+            )
+        assert refused.value.code == "stale_version"
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.lead_ru, edited.version) == (
+            "Второй заголовок",
+            "Новый лид.",
+            3,
+        )
+        assert counts(edited) == before
+
+    def test_a_user_who_may_not_edit_cannot_restore(self, edited, author_user, other_author_user):
+        before = counts(edited)
+        with pytest.raises(PermissionDenied):  # someone else's draft
+            revisions.restore_revision(
+                edited, revision=self.first(edited), by=other_author_user, base_version=3
+            )
+        workflow.submit(edited, by=author_user)
+        before = counts(edited)
+        with pytest.raises(PermissionDenied):  # their own release, once in review
+            revisions.restore_revision(
+                edited,
+                revision=self.first(edited),
+                by=author_user,
+                base_version=edited.version,
+            )
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.status, edited.version) == (
+            "Второй заголовок",
+            Status.REVIEW,
+            4,
+        )
+        assert counts(edited) == before
+
+    def test_an_editor_may_restore_another_authors_release(self, edited, editor_user):
+        revisions.restore_revision(
+            edited, revision=self.first(edited), by=editor_user, base_version=3
+        )
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.version) == ("Первый заголовок", 4)
+
+    def test_an_original_page_taken_since_refuses_the_whole_restore(self, edited, author_user):
+        ReleaseSource.objects.filter(release=edited).delete()
+        taken = DraftFactory()
+        ReleaseSource.objects.create(
+            release=taken, url="https://cis.minsk.by/news/1", kind="original"
+        )
+        edited.refresh_from_db()
+        before = counts(edited)
+        with pytest.raises(ValidationError) as refused:
+            revisions.restore_revision(
+                edited, revision=self.first(edited), by=author_user, base_version=edited.version
+            )
+        assert refused.value.code == "source_clash"
+        edited.refresh_from_db()
+        assert (edited.title_ru, edited.version) == ("Второй заголовок", 3)
+        assert counts(edited) == before  # the authors it had re-linked are rolled back too
+
+    def test_a_revision_of_another_release_is_refused(self, edited, author_user):
+        other = DraftFactory(created_by=author_user)
+        with pytest.raises(ValueError):
+            revisions.restore_revision(
+                edited, revision=other.history.first(), by=author_user, base_version=3
+            )
+        edited.refresh_from_db()
+        assert edited.version == 3

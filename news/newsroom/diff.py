@@ -2,8 +2,7 @@
 version (with its authors and sources) and a word-level diff between two versions.
 
 Snapshots come from django-simple-history. The authors and sources of a revision are those that
-existed just before the next revision of the release was saved (the admin saves them right after
-the release in the same request, so "as of the revision's own time" would miss them)."""
+existed just before the next revision of the release was saved (`news.revisions.related_until`)."""
 
 from __future__ import annotations
 
@@ -17,23 +16,24 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from news.models import Author, Release, ReleaseAuthor, ReleaseSource
+from news.models import Author, ReleaseAuthor, ReleaseSource
+from news.revisions import RESTORED_FIELDS, related_until
 
-# Content fields shown in a diff and copied back by a restore, in reading order.
-TEXT_FIELDS: list[tuple[str, str]] = [
-    ("title_ru", _("Title (Russian)")),
-    ("lead_ru", _("Lead (Russian)")),
-    ("body_ru", _("Text (Russian)")),
-    ("title_en", _("Title (English)")),
-    ("lead_en", _("Lead (English)")),
-    ("body_en", _("Text (English)")),
-    ("image", _("Lead image")),
-    ("image_alt_ru", _("Image alt text (Russian)")),
-    ("image_alt_en", _("Image alt text (English)")),
-    ("image_caption_ru", _("Image caption (Russian)")),
-    ("image_caption_en", _("Image caption (English)")),
-]
-RESTORED_FIELDS = [name for name, _label in TEXT_FIELDS]
+TEXT_LABELS = {
+    "title_ru": _("Title (Russian)"),
+    "lead_ru": _("Lead (Russian)"),
+    "body_ru": _("Text (Russian)"),
+    "title_en": _("Title (English)"),
+    "lead_en": _("Lead (English)"),
+    "body_en": _("Text (English)"),
+    "image": _("Lead image"),
+    "image_alt_ru": _("Image alt text (Russian)"),
+    "image_alt_en": _("Image alt text (English)"),
+    "image_caption_ru": _("Image caption (Russian)"),
+    "image_caption_en": _("Image caption (English)"),
+}
+# Content fields shown in a diff: those a restore copies back, in reading order.
+TEXT_FIELDS: list[tuple[str, str]] = [(name, TEXT_LABELS[name]) for name in RESTORED_FIELDS]
 LIST_FIELDS: list[tuple[str, str]] = [
     ("authors", _("Authors")),
     ("sources", _("Sources")),
@@ -91,18 +91,6 @@ def _sources_as_of(release_id: int, moment: datetime.datetime | None) -> list[Re
 def _source_line(source: ReleaseSource) -> str:
     labels = " / ".join(label for label in (source.label_ru, source.label_en) if label)
     return f"{source.get_kind_display()}: {source.url}" + (f" ({labels})" if labels else "")
-
-
-def related_until(record) -> datetime.datetime | None:
-    """The moment up to which inline rows belong to this revision: just before the next
-    revision of the release, or None (= now) for the latest one."""
-    later = (
-        Release.history.filter(id=record.id, history_date__gt=record.history_date)
-        .order_by("history_date", "history_id")
-        .values_list("history_date", flat=True)
-        .first()
-    )
-    return later - datetime.timedelta(microseconds=1) if later else None
 
 
 def snapshot(record) -> Snapshot:

@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from news import workflow
+from news import revisions, workflow
 from news.models import (
     LANGUAGES,
     Author,
@@ -863,9 +863,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/news/release/compare.html", context)
 
     def restore_view(self, request, object_id, history_id):
-        """Restore the text, image, authors and sources of an earlier revision. Restoring saves
-        a new revision (version + 1) under a row lock; it is refused where the user may not
-        edit, and when the release changed since the confirmation page was shown."""
+        """Restore an earlier revision: a confirmation page with the differences from the
+        current text, whose POST calls `revisions.restore_revision` (refusals are messages)."""
         release = self._visible_object(request, object_id)
         record = self._record(release, history_id)
         change_url = reverse("admin:news_release_change", args=[release.pk])
@@ -878,15 +877,15 @@ class ReleaseAdmin(admin.ModelAdmin):
             return redirect(change_url)
         if request.method == "POST":
             try:
-                restore_revision(
-                    release, record, by=request.user, base_version=_posted_version(request)
+                revisions.restore_revision(
+                    release,
+                    revision=record,
+                    by=request.user,
+                    base_version=_posted_version(request),
                 )
-            except PermissionDenied:
-                self.message_user(
-                    request,
-                    gettext("You cannot restore a revision of a release you may not edit."),
-                    messages.ERROR,
-                )
+            except PermissionDenied as error:
+                message = str(error) or gettext("You are not allowed to do this.")
+                self.message_user(request, message, messages.ERROR)
                 return redirect(change_url)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
@@ -947,81 +946,6 @@ def describe_reason(reason: str | None) -> str:
         return reason
     label = str(transition.label)
     return f"{label}: {comment}" if comment else label
-
-
-@transaction.atomic
-def restore_revision(release: Release, record, *, by, base_version: int | None) -> Release:
-    """Copy an earlier revision's content (texts, image, alt texts and captions, authors,
-    sources) into the release as a new version. Status and dates stay: they belong to the
-    workflow. Raises PermissionDenied where `by` may not edit, ValidationError when the
-    release changed since `base_version` or the old sources clash with another release."""
-    current = Release.objects.select_for_update().get(pk=release.pk)
-    if not workflow.can_edit(by, current):
-        raise PermissionDenied
-    if base_version is not None and base_version != current.version:
-        raise ValidationError(
-            _(
-                "The release changed while you were looking at this page. Nothing was "
-                "restored; check the differences again."
-            ),
-            code="stale_version",
-        )
-    until = diff.related_until(record)
-    old_authors = (
-        ReleaseAuthor.history.as_of(until).filter(release_id=release.pk)
-        if until
-        else ReleaseAuthor.objects.filter(release_id=release.pk)
-    )
-    old_authors = [(link.author_id, link.position) for link in old_authors]
-    old_sources = (
-        ReleaseSource.history.as_of(until).filter(release_id=release.pk)
-        if until
-        else ReleaseSource.objects.filter(release_id=release.pk)
-    )
-    old_sources = [
-        {f: getattr(s, f) for f in ("url", "label_ru", "label_en", "kind", "position")}
-        for s in old_sources
-    ]
-    for field in diff.RESTORED_FIELDS:
-        setattr(current, field, getattr(record, field))
-    current.version += 1
-    current.updated_by = by
-    current._history_user = by
-    current._change_reason = f"restore: {record.version}"
-    current.save()
-    existing_authors = set(
-        Author.objects.filter(pk__in=[a for a, _p in old_authors]).values_list("pk", flat=True)
-    )
-    # Row by row, never in bulk: each delete and insert lands in the links' own history (with
-    # who did it), which is what later snapshots and restores of this revision read.
-    for link in ReleaseAuthor.objects.filter(release=current):
-        link._history_user = by
-        link.delete()
-    for author_id, position in old_authors:
-        if author_id in existing_authors:
-            link = ReleaseAuthor(release=current, author_id=author_id, position=position)
-            link._history_user = by
-            link.save()
-    for source in ReleaseSource.objects.filter(release=current):
-        source._history_user = by
-        source.delete()
-    try:
-        with transaction.atomic():
-            for values in old_sources:
-                source = ReleaseSource(release=current, **values)
-                source._history_user = by
-                source.save()
-    except IntegrityError as error:
-        raise ValidationError(
-            _(
-                "This revision's original page address now belongs to another release; "
-                "nothing was restored."
-            ),
-            code="source_clash",
-        ) from error
-    for field in ("version", "updated_by_id", "slug", "updated_at", *diff.RESTORED_FIELDS):
-        setattr(release, field, getattr(current, field))
-    return current
 
 
 # --- the other models ---------------------------------------------------------------------
