@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 from imagekit.models import ImageSpecField
@@ -19,6 +20,17 @@ from news.sanitize import sanitize_html
 from news.slugs import unique_slug
 
 LANGUAGES = ("ru", "en")
+
+
+def translated(russian: str, english: str, language: str) -> str:
+    """A bilingual text in `language`: the English one on English pages when there is one,
+    else the Russian one (the primary language), else whatever exists."""
+    return (english if language == "en" else russian) or russian or english
+
+
+def is_fallback(english: str, language: str) -> bool:
+    """True when an English page shows the Russian text for want of an English one."""
+    return language == "en" and not english
 
 
 class Status(models.TextChoices):
@@ -42,7 +54,7 @@ class Category(models.Model):
         return self.name_ru
 
     def name(self, language: str) -> str:
-        return (self.name_en if language == "en" else "") or self.name_ru
+        return translated(self.name_ru, self.name_en, language)
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -95,10 +107,15 @@ class Author(models.Model):
         return self.name_ru or self.name_en
 
     def name(self, language: str) -> str:
-        return (self.name_en if language == "en" else self.name_ru) or self.name_ru or self.name_en
+        return translated(self.name_ru, self.name_en, language)
 
     def position(self, language: str) -> str:
         return self.position_en if language == "en" else self.position_ru
+
+    @property
+    def is_person(self) -> bool:
+        """A person signs with a position or an account; otherwise the signature is a body."""
+        return bool(self.user_id or self.position_ru)
 
 
 class ReleaseQuerySet(models.QuerySet):
@@ -110,6 +127,12 @@ class ReleaseQuerySet(models.QuerySet):
 
     def withdrawn(self) -> ReleaseQuerySet:
         return self.filter(status=Status.WITHDRAWN)
+
+    def scheduled(self, *, now: datetime.datetime | None = None) -> ReleaseQuerySet:
+        """Published releases whose public moment is still ahead, the soonest first."""
+        return self.filter(
+            status=Status.PUBLISHED, published_at__gt=now or timezone.now()
+        ).order_by("published_at")
 
     def published(
         self, language: str = "ru", *, now: datetime.datetime | None = None
@@ -263,7 +286,9 @@ class Release(models.Model):
 
     def save(self, *args, **kwargs):
         for field in ("body_ru", "body_en"):
-            setattr(self, field, sanitize_html(getattr(self, field)))
+            body = sanitize_html(getattr(self, field)).strip()
+            # A text of empty paragraphs is no text: the completeness rule sees it as empty.
+            setattr(self, field, body if strip_tags(body).strip() else "")
         for field in ("title_ru", "title_en", "lead_ru", "lead_en"):
             setattr(self, field, " ".join(getattr(self, field).split()))
         # The slug follows the Russian title until the release is first published, then stays.
@@ -290,7 +315,9 @@ class Release(models.Model):
         return getattr(self, f"image_caption_{language}")
 
     def is_complete(self, language: str) -> bool:
-        return bool(self.title(language).strip() and self.body(language).strip())
+        """The rule of the stored `<language>_complete` columns: title and text filled (save()
+        has stripped both, so this is exactly what the database computes)."""
+        return bool(self.title(language) and self.body(language))
 
     def languages(self) -> list[str]:
         """The language versions that exist (title and body filled)."""

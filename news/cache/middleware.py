@@ -1,21 +1,17 @@
-"""Warm public pages served before sessions, authentication, CSRF, axes and locale run.
+"""Keeps and serves the public pages that views mark with `news.cache.public_page`.
 
-`news.cache.public_page` caches what a view answers; every hit still crosses the whole
-middleware stack. This middleware sits right after WhiteNoise: when a page that
-`public_page` filled or served passes back through it, it keeps the *finished* response
-(with the headers the inner middlewares added: Content-Language, Vary, X-Frame-Options...)
-under its own key, stamped with the same generation, ETag, Last-Modified and lifetime.
-The next anonymous GET/HEAD of that page is answered from one cache round trip
-(`get_many` of the generation token and the entry), with 304 for a matching
-`If-None-Match` / `If-Modified-Since`. SecurityMiddleware and the CSP middleware sit
-before it, so their headers are added to every answer as usual.
+It sits right after WhiteNoise, before sessions, authentication, CSRF, axes and locale: a warm
+anonymous page is answered from one cache round trip (the generation token and the page,
+`get_many`), with 304 for a matching `If-None-Match` / `If-Modified-Since`. The security and
+CSP middlewares sit before it, so their headers are added to every answer as usual.
 
-The Host header is validated first (`ALLOWED_HOSTS`, 400 otherwise), as CommonMiddleware
-would. Only requests that can never be personal are answered here: GET/HEAD under a language
-prefix (`/ru/`, `/en/`: the language is the path's, nothing else), without a session or
-messages cookie (so never a signed-in user; previews are never marked by `public_page`).
-Only responses marked by `public_page` (cacheable status, public, no cookies set) are kept,
-so exact invalidation and scheduled releases behave as in `news.cache`.
+A response is kept *finished* (with the headers the inner middlewares added: Content-Language,
+Vary, X-Frame-Options...), stamped with the generation read before the view ran, so a change
+committed meanwhile leaves it unreachable. Only requests that can never be personal are
+answered or kept: GET/HEAD without a session or messages cookie, for a page as
+`news.cache.pages.page_key` defines it; only responses the view marked, with a cacheable
+status, no cookies set and not private. The Host header is checked first (`ALLOWED_HOSTS`, 400
+otherwise), as CommonMiddleware would.
 """
 
 from __future__ import annotations
@@ -24,14 +20,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
 
 from news.cache.pages import (
     CACHEABLE_STATUSES,
     GENERATION_KEY,
-    request_digest,
-    shared_key,
-    shared_names,
+    conditional,
+    generation,
+    page_key,
 )
 
 MESSAGES_COOKIE = "messages"
@@ -48,46 +43,33 @@ class PublicPageCacheMiddleware:
         cookies = request.COOKIES
         if settings.SESSION_COOKIE_NAME in cookies or MESSAGES_COOKIE in cookies:
             return None
-        # ALLOWED_HOSTS is checked here as CommonMiddleware would (a bad Host answers 400).
-        request.get_host()
-        parts = request.path_info.split("/", 2)
-        if len(parts) < 3 or parts[1] not in self.languages:
-            return None
-        digest = request_digest(request)
-        return None if digest is None else f"public:full:{parts[1]}:{digest}"
+        request.get_host()  # a Host not in ALLOWED_HOSTS answers 400, cached page or not
+        # The language is the path's (/ru/..., /en/...); other public paths (the sitemap, the
+        # old site's addresses) do not depend on it.
+        prefix = request.path_info.split("/", 2)[1]
+        return page_key(request, prefix if prefix in self.languages else "-")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = self.key(request)
         if key is None:
             return self.get_response(request)
-        language = request.path_info.split("/", 2)[1]
-        # The page, the generation token, and what the page needs if it must be rendered
-        # (the generation's shared entries, see `news.cache`): one round trip.
-        found = cache.get_many([GENERATION_KEY, key, *map(shared_key, shared_names(language))])
-        entry = found.get(key)
+        found = cache.get_many([GENERATION_KEY, key])
+        gen, entry = found.get(GENERATION_KEY), found.get(key)
         now = timezone.now().timestamp()
-        if (
-            entry is not None
-            and entry["gen"] == found.get(GENERATION_KEY)
-            and entry["valid_until"] > now
-        ):
+        if entry is not None and entry["gen"] == gen and entry["until"] > now:
             response = HttpResponse(entry["content"], status=entry["status"])
             for name, value in entry["headers"]:
                 response.headers[name] = value
-            return get_conditional_response(
-                request,
-                etag=entry["etag"],
-                last_modified=int(entry["modified"]),
-                response=response,
-            )
-        # Tell `news.cache.public_page` this page was just looked up, and what was read.
-        request.public_page_missed = {GENERATION_KEY: "", **found}
+            if not entry["etag"]:
+                return response
+            return conditional(request, response, entry["etag"], entry["modified"])
+        gen = gen or generation()
         response = self.get_response(request)
-        self.keep(key, response, now)
+        self.keep(key, gen, response, now)
         return response
 
     @staticmethod
-    def keep(key: str, response: HttpResponse, now: float) -> None:
+    def keep(key: str, gen: str, response: HttpResponse, now: float) -> None:
         marker = getattr(response, "public_page", None)
         if (
             marker is None
@@ -97,16 +79,19 @@ class PublicPageCacheMiddleware:
             or "private" in response.get("Cache-Control", "")
         ):
             return
-        seconds = int(marker["valid_until"] - now)
+        seconds = int(marker["until"] - now)
         if seconds <= 0:
             return
         cache.set(
             key,
             {
-                **marker,
+                "gen": gen,
+                "until": marker["until"],
                 "status": response.status_code,
                 "content": response.content,
                 "headers": list(response.items()),
+                "etag": response.get("ETag", "") if response.status_code == 200 else "",
+                "modified": now,
             },
             seconds + 1,
         )

@@ -15,42 +15,59 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from news import cache
+from news.cache import fragments
 from news.models import Author, Category, Release, ReleaseAuthor, ReleaseSource, WorkflowEvent
 from news.public import search
 
 WATCHED = (Release, ReleaseAuthor, ReleaseSource, Category, Author, WorkflowEvent)
+# What release fragments show of rows other than the release (`news.cache.fragments`).
+LABELS = (ReleaseAuthor, ReleaseSource, Category, Author, Release.categories.through)
 
 
 class _Pending:
-    """The invalidation pending for one transaction: whichever of its callbacks runs first
-    invalidates, the others find it done (callbacks of rolled-back savepoints never run)."""
+    """The invalidation pending for one transaction: each change registers a callback, and
+    whichever of them runs first invalidates (what every change asked for), the others find
+    it done. Callbacks of rolled-back savepoints never run; once none is left registered, the
+    next change starts afresh."""
 
-    done = False
+    def __init__(self):
+        self.done = False
+        self.labels = False
+        self.callbacks = []
+
+    def is_live(self, connection) -> bool:
+        registered = {id(func) for _savepoints, func, _robust in connection.run_on_commit}
+        return not self.done and any(id(run) in registered for run in self.callbacks)
 
 
-def invalidate_public_pages() -> None:
+def invalidate_public_pages(*, labels: bool = False) -> None:
     cache.invalidate()
+    if labels:
+        fragments.invalidate_labels()
 
 
-def schedule_invalidation(using: str | None = None) -> None:
-    """Invalidate the public cache once the current transaction commits (at once outside one)."""
+def schedule_invalidation(using: str | None = None, *, labels: bool = False) -> None:
+    """Invalidate the public cache once the current transaction commits (at once outside
+    one); `labels` also forgets the release fragments (`news.cache.fragments`)."""
     connection = transaction.get_connection(using)
     pending = getattr(connection, "_public_cache_pending", None)
-    if pending is None or pending.done or not connection.in_atomic_block:
+    if pending is None or not pending.is_live(connection):
         pending = connection._public_cache_pending = _Pending()
+    pending.labels = pending.labels or labels
 
     def run() -> None:
         if not pending.done:
             pending.done = True
-            invalidate_public_pages()
+            invalidate_public_pages(labels=pending.labels)
 
+    pending.callbacks.append(run)
     transaction.on_commit(run, using=using)
 
 
 def _on_change(sender, using=None, **kwargs):
     if kwargs.get("action", "post").startswith("pre_"):
         return  # m2m_changed: the post_ signal follows
-    schedule_invalidation(using)
+    schedule_invalidation(using, labels=sender in LABELS)
 
 
 for _model in WATCHED:

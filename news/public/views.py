@@ -1,79 +1,67 @@
 """The public site: news list, release pages, date archives, categories, search, redirects.
 
-Every release shown here comes from `Release.objects.published(language)`, the one public rule
-(`PublicReleaseMixin.published()`), for the language of the URL (`/ru/...`, `/en/...`). Pages
-are served through the public page cache (`news.cache.public_page`) and run a fixed number of
-queries whatever the number of releases: lists fetch one row more than a page instead of
-counting, and a page's releases come with what they relate to (`news.relations`; a release
-page also with its neighbours and its other language) in one query, prepared once
-(`news.prepared`). The templates are Jinja2 (`news.environment`).
+Django's generic views, in the manner of djangoproject.com's blog: the list and the date
+archives are `ArchiveIndexView`, `YearArchiveView` and `MonthArchiveView`, a category is a
+`ListView`, a release a `DetailView`, all with `PublicReleaseMixin`, which supplies the one
+public rule (`Release.objects.published(language)` for the language of the URL) and what every
+page shows around its releases. Lists read one row more than a page instead of counting
+(`LookaheadPaginator`). Pages are marked for the public page cache (`news.cache`), and each
+release card and release article is a fragment kept by the release's version
+(`news.cache.fragments`), so a page rebuilt after a publication is mostly read from the cache.
 """
 
 from __future__ import annotations
 
-import datetime
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
-from django.shortcuts import render
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import get_script_prefix, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
-from django.utils.translation import get_language, get_language_from_request, gettext_lazy, override
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, get_language_from_request, override
 from django.utils.translation import gettext as _
-from django.views import View
-
-from news import relations
-from news.cache.pages import generation, keep_shared, next_scheduled_at, public_page, read_shared
-from news.models import (
-    LANGUAGES,
-    Category,
-    Release,
-    ReleaseQuerySet,
-    SourceKind,
+from django.views.generic import (
+    ArchiveIndexView,
+    DetailView,
+    ListView,
+    MonthArchiveView,
+    YearArchiveView,
 )
-from news.prepared import PreparedQuery
-from news.public import search as release_search
-from news.public.renditions import Rendition, renditions
-from news.templatetags.public import iso_datetime, public_date
 
-logger = logging.getLogger(__name__)
+from news.cache.fragments import fragments
+from news.cache.pages import public_page
+from news.models import LANGUAGES, Category, Release, SourceKind, is_fallback
+from news.public import search as release_search
+from news.public import selectors
+from news.public.renditions import renditions
+from news.public.seo import (
+    describe,
+    language_switch,
+    publisher_jsonld,
+    release_jsonld,
+    seo_context,
+    url_in,
+)
+from news.public.site import (
+    BODY_NAME,
+    BODY_SHORT_NAME,
+    SITE_DESCRIPTION,
+    SITE_NAME,
+    absolute,
+    other_language,
+)
 
 PER_PAGE = 20
 MAX_PAGE = 2000
-DESCRIPTION_LENGTH = 160
-LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
-OG_LOCALES = {"ru": "ru_RU", "en": "en_GB"}
-
-# The publishing body, as it signs its pages.
-BODY_NAME = gettext_lazy("Executive Committee of the Commonwealth of Independent States")
-BODY_SHORT_NAME = gettext_lazy("CIS Executive Committee")
-SITE_NAME = gettext_lazy("Press Service of the CIS Executive Committee")
-SITE_DESCRIPTION = gettext_lazy(
-    "Press releases of the Executive Committee of the Commonwealth of Independent States: "
-    "meetings, agreements and cooperation of the participating states."
-)
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "ru" else "ru"
 
 
 def current_language() -> str:
@@ -81,856 +69,555 @@ def current_language() -> str:
     return language if language in LANGUAGES else settings.LANGUAGE_CODE
 
 
-def absolute(path: str) -> str:
-    """An absolute URL on the public site, from SITE_URL (never from the Host header)."""
-    return settings.SITE_URL + path
+# Pagination without COUNT(*) ------------------------------------------------------------------
 
 
-def url_in(language: str, name: str, **kwargs) -> str:
-    with override(language):
-        return reverse(name, kwargs=kwargs or None)
+class LookaheadPage(Page):
+    def __init__(self, object_list, number, paginator, *, has_next: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
-# Placeholders that every converter of the public URLs (int, slug) accepts unchanged.
-_URL_PLACEHOLDERS = {"pk": 918273645, "year": 918273646, "month": 918273647, "slug": "zq918273648"}
-_url_formats: dict[tuple, str] = {}
+class LookaheadPaginator(Paginator):
+    """Reads a page with one row more than the page instead of a COUNT(*): that row tells
+    whether a next page exists. Page numbers are ASCII digits from 1 to MAX_PAGE; a page past
+    the end is empty (404), except an empty first page where `allow_empty_first_page`."""
 
+    def validate_number(self, number) -> int:
+        text = str(number)
+        if not (text.isascii() and text.isdigit()):
+            raise PageNotAnInteger(_("That page number is not an integer"))
+        number = int(text)
+        if not 1 <= number <= MAX_PAGE:
+            raise EmptyPage(_("That page contains no results"))
+        return number
 
-def url_builder(language: str, name: str, *fields: str) -> Callable[..., str]:
-    """A cheap `url_in(language, name, **values)` for hot loops: `reverse()` runs once (per
-    language, URL name and script prefix, then remembered), each URL is a `str.format`."""
-    key = (language, name, fields, get_script_prefix())
-    pattern = _url_formats.get(key)
-    if pattern is None:
-        path = url_in(language, name, **{field: _URL_PLACEHOLDERS[field] for field in fields})
-        pattern = path.replace("{", "{{").replace("}", "}}")
-        for field in fields:
-            pattern = pattern.replace(str(_URL_PLACEHOLDERS[field]), f"{{{field}}}", 1)
-        _url_formats[key] = pattern
-    return pattern.format
-
-
-# Site-wide navigation, remembered per cache generation --------------------------------------
-
-
-def site_navigation(language: str) -> dict:
-    """Categories that have public releases in `language` and the years of its archive.
-
-    Computed once per cache generation and language (two queries) and kept for the whole
-    generation, not for a page's lifetime: it changes only when a release changes (a new
-    generation) or when a scheduled release goes live, which caps its lifetime. So cold pages
-    (also with the page cache off) do not repeat these queries."""
-    gen, now = generation(), timezone.now()
-    navigation = read_shared(f"nav:{language}", gen)
-    if navigation is not None and navigation["valid_until"] > now.timestamp():
-        return navigation
-    upcoming = next_scheduled_at(gen, now)
-    public = Release.objects.published(language, now=now)
-    category_url = url_builder(language, "news:category", "slug")
-    year_url = url_builder(language, "news:archive_year", "year")
-    categories = [
-        {"slug": slug, "name": (name_en if language == "en" else "") or name_ru,
-         "fallback": language == "en" and not name_en, "url": category_url(slug=slug)}
-        for slug, name_ru, name_en in Category.objects.filter(
-            Exists(public.filter(categories=OuterRef("pk")))
+    def page(self, number) -> LookaheadPage:
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        rows = list(self.object_list[start : start + self.per_page + 1])
+        if not rows and (number > 1 or not self.allow_empty_first_page):
+            raise EmptyPage(_("That page contains no results"))
+        return LookaheadPage(
+            rows[: self.per_page], number, self, has_next=len(rows) > self.per_page
         )
-        .order_by(f"name_{language}" if language == "ru" else "name_en", "name_ru")
-        .values_list("slug", "name_ru", "name_en")
-    ]  # fmt: skip
-    years = [d.year for d in public.dates("published_at", "year", order="DESC")]
-    valid_until = upcoming or float("inf")
-    navigation = {
-        "categories": categories,
-        "years": years,
-        "year_links": [(year, year_url(year=year)) for year in years],
-        "valid_until": valid_until,
-    }
-    timeout = max(1, int(upcoming - now.timestamp())) if upcoming else None
-    keep_shared(f"nav:{language}", gen, navigation, timeout)
-    return navigation
+
+
+def page_link(request, number: int) -> str:
+    """The URL of page `number` of the list `request` shows (its other parameters kept)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    if number > 1:
+        params["page"] = str(number)
+    return request.path + ("?" + params.urlencode() if params else "")
+
+
+# What every page shows -----------------------------------------------------------------------
 
 
 def layout_context(language: str) -> dict:
-    """What the layout of every public page (`templates/base.html`) shows: the body's names, the
-    navigation, and its links (the URLs from `url_builder`, reversed once per process)."""
+    """What the layout of every public page (`jinja2/base.html`) shows: the body's names, the
+    navigation and its links."""
+    with override(language):
+        links = {
+            name: reverse(f"news:{name}") for name in ("list", "search", "rss", "atom", "json_feed")
+        }
     return {
         "language": language,
-        "navigation": site_navigation(language),
+        "navigation": selectors.site_navigation(language),
         "site_name": SITE_NAME,
         "body_name": BODY_NAME,
         "body_short_name": BODY_SHORT_NAME,
         "links": {
-            **{name: url_builder(language, f"news:{name}")() for name in LAYOUT_URLS},
+            **links,
             "emblem": static("news/emblem.svg"),
             "stylesheet": static("news/site.css"),
         },
     }
 
 
-LAYOUT_URLS = ("list", "search", "rss", "atom", "json_feed")
-
-
-# Pagination without COUNT(*) ------------------------------------------------------------------
-
-
-@dataclass
-class PageWindow:
-    number: int
-    has_previous: bool
-    has_next: bool
-    previous_url: str = ""
-    next_url: str = ""
-
-    @property
-    def is_paginated(self) -> bool:
-        return self.has_previous or self.has_next
-
-
-def page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise Http404(_("No such page."))
-    return int(raw)
-
-
-def page_window(request: HttpRequest, number: int, rows: list, *, keep=()) -> PageWindow:
-    """The window of page `number`, given its rows read with one row more than a page (so
-    a next page exists when that row came back); 404 past the last page."""
-    if number > 1 and not rows:
-        raise Http404(_("No such page."))
-    window = PageWindow(number, has_previous=number > 1, has_next=len(rows) > PER_PAGE)
-
-    def link(n: int) -> str:
-        params = [(name, request.GET[name]) for name in keep if request.GET.get(name)]
-        if n > 1:
-            params.append(("page", str(n)))
-        return request.path + ("?" + urlencode(params) if params else "")
-
-    if window.has_previous:
-        window.previous_url = link(number - 1)
-    if window.has_next:
-        window.next_url = link(number + 1)
-    return window
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, *, keep=()) -> tuple[list, PageWindow]:
-    """One page of `queryset`, read with one row more than a page instead of a COUNT(*)."""
-    number = page_number(request)
-    start = (number - 1) * PER_PAGE
-    rows = list(queryset[start : start + PER_PAGE + 1])
-    return rows[:PER_PAGE], page_window(request, number, rows, keep=keep)
-
-
-# SEO -----------------------------------------------------------------------------------------
-
-
-def describe(text: str) -> str:
-    """A meta description: plain text, one line, at most DESCRIPTION_LENGTH characters."""
-    plain = " ".join(strip_tags(text or "").split())
-    return Truncator(plain).chars(DESCRIPTION_LENGTH)
-
-
-def publisher_jsonld(language: str) -> dict:
-    with override(language):
-        return {
-            "@type": "Organization",
-            "name": str(BODY_NAME),
-            "url": absolute(url_in(language, "news:list")),
-            "logo": {"@type": "ImageObject", "url": absolute(static("news/emblem.png"))},
-        }
-
-
-def release_jsonld(
-    release: Release,
-    language: str,
-    *,
-    url: str,
-    other_url: str | None,
-    image: Rendition | None,
-    authors: list[dict],
-    original_url: str | None,
-) -> dict:
-    """schema.org NewsArticle of one language version, linked to its translation."""
-    data = {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "@id": url,
-        "url": url,
-        "mainEntityOfPage": url,
-        "headline": Truncator(release.title(language)).chars(110),
-        "description": describe(release.lead(language) or release.body(language)),
-        "inLanguage": language,
-        "datePublished": release.published_at.isoformat() if release.published_at else None,
-        "dateModified": (release.updated_at or release.published_at).isoformat()
-        if (release.updated_at or release.published_at)
-        else None,
-        "author": [
-            {"@type": author["type"], "name": author["name"], **(
-                {"jobTitle": author["position"]} if author["position"] else {}
-            )}
-            for author in authors
-        ] or [publisher_jsonld(language)],
-        "publisher": publisher_jsonld(language),
-    }  # fmt: skip
-    if image:
-        data["image"] = {
-            "@type": "ImageObject",
-            "url": image.absolute_url,
-            "width": image.width,
-            "height": image.height,
-        }
-    if original_url:
-        data["isBasedOn"] = original_url
-    if other_url:
-        # Russian is the primary language: the English version is its translation.
-        relation = "workTranslation" if language == "ru" else "translationOfWork"
-        data[relation] = {
-            "@type": "NewsArticle",
-            "@id": other_url,
-            "url": other_url,
-            "inLanguage": other_language(language),
-        }
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def seo_context(
-    *,
-    title: str,
-    description: str,
-    path: str,
-    language: str,
-    alternates: dict[str, str] | None = None,
-    noindex: bool = False,
-    og_type: str = "website",
-    image: Rendition | None = None,
-    jsonld: dict | None = None,
-    published: datetime.datetime | None = None,
-    modified: datetime.datetime | None = None,
-) -> dict:
-    """What the <head> says to search engines and social networks. `alternates` maps each
-    language in which this page exists to its path (hreflang; x-default is the Russian one)."""
-    alternates = alternates or {}
-    hreflang = [(lang, absolute(alternates[lang])) for lang in LANGUAGES if lang in alternates]
-    x_default = alternates.get("ru") or alternates.get("en")
+def category_link(category: Category, language: str) -> dict:
     return {
-        "title": title,
-        "description": description,
-        "canonical": absolute(path),
-        "alternates": hreflang if len(hreflang) > 1 else [],
-        "x_default": absolute(x_default) if x_default and len(hreflang) > 1 else "",
-        "robots": "noindex" if noindex else "",
-        "og_type": og_type,
-        "og_locale": OG_LOCALES[language],
-        "og_locale_alternates": [OG_LOCALES[lang] for lang, _url in hreflang if lang != language],
-        "image": image,
-        "jsonld": jsonld,
-        "published": published,
-        "modified": modified,
+        "name": category.name(language),
+        "url": category.get_absolute_url(language),
+        "fallback": is_fallback(category.name_en, language),
     }
 
 
-def language_switch(language: str, path: str, *, exists: bool = True) -> dict:
-    """The link to the other language: the same page there, or that language's news list."""
-    other = other_language(language)
+def card(release: Release, language: str, thumbnail=None, **found) -> dict:
+    """What a list shows of a release: title, link, date, lead, categories, thumbnail (and
+    for a search hit, `title_html` and `snippet`)."""
     return {
-        "language": other,
-        "name": LANGUAGE_NAMES[other],
-        "url": path if exists else url_in(other, "news:list"),
-        "same_page": exists,
+        "title": release.title(language),
+        "url": release.get_absolute_url(language),
+        "date": release.published_at,
+        "lead": release.lead(language),
+        "categories": [category_link(c, language) for c in release.categories.all()],
+        "thumbnail": thumbnail,
+        "image_alt": release.image_alt(language),
+        **found,
     }
+
+
+def render_cards(releases: list[Release], language: str, **found_by_release) -> list[str]:
+    thumbnails = renditions({r.pk: r.image.name for r in releases}, "image_list")["image_list"]
+    return [
+        render_to_string(
+            "includes/release_card.html",
+            {
+                "card": card(
+                    release,
+                    language,
+                    thumbnails.get(release.pk),
+                    **found_by_release.get(release.pk, {}),
+                ),
+                "language": language,
+            },
+        )
+        for release in releases
+    ]
+
+
+def release_cards(releases: list[Release], language: str) -> list[str]:
+    """The cards of `releases`, from the fragment cache where it has them."""
+
+    def render_missing(missing: list[Release]) -> list[str]:
+        return render_cards(selectors.read_categories(missing), language)
+
+    return [mark_safe(html) for html in fragments("card", releases, language, render_missing)]
 
 
 # The pages -----------------------------------------------------------------------------------
 
 
-def card_fields(language: str) -> tuple[str, ...]:
-    """The columns a list card of `language` shows."""
-    return ("id", "slug", "published_at", "image", *(
-        f"{name}_{language}" for name in ("title", "lead", "image_alt")
-    ))  # fmt: skip
+class PublicReleaseMixin:
+    """The public releases of the URL's language, newest first, paginated without counting,
+    with the layout, the SEO head and the language switch of every public page."""
 
-
-def category_link(language: str, slug: str, name_ru: str, name_en: str) -> dict:
-    """A category as the public pages link it, in `language` (Russian when untranslated)."""
-    return {
-        "name": (name_en if language == "en" else "") or name_ru,
-        "url": url_builder(language, "news:category", "slug")(slug=slug),
-        "fallback": language == "en" and not name_en,
-    }
-
-
-def cards(
-    rows: list[dict], language: str, thumbnails: dict[int, Rendition] | None = None
-) -> list[dict]:
-    """What a list shows of each release: title, link, date, lead, categories, thumbnail.
-
-    `rows` hold the `card_fields(language)` of each release, on a list page also its
-    `categories_json` (`news.relations`), a search hit its `title_html` and `snippet`.
-    Everything is prepared here, ready to print (URLs from `url_builder`, dates by
-    `public_date`), so the template loop stays cheap."""
-    thumbnails = thumbnails or {}
-    release_url = url_builder(language, "news:detail", "pk", "slug")
-    title, lead, image_alt = (f"{name}_{language}" for name in ("title", "lead", "image_alt"))
-    result = []
-    for row in rows:
-        published, pk = row["published_at"], row["id"]
-        result.append(
-            {
-                "title": row[title],
-                "url": release_url(pk=pk, slug=row["slug"]),
-                "date": published,
-                "date_iso": iso_datetime(published),
-                "date_text": public_date(published, language),
-                "lead": row[lead],
-                "title_html": row.get("title_html", ""),
-                "snippet": row.get("snippet", ""),
-                "categories": [
-                    category_link(language, c["slug"], c["name_ru"], c["name_en"])
-                    for c in relations.rows(row.get("categories_json"))
-                ],
-                "thumbnail": thumbnails.get(pk),
-                "image_alt": row[image_alt],
-            }
-        )
-    return result
-
-
-def _listing(narrow: Callable[..., ReleaseQuerySet] | None = None, **kinds: type):
-    """The rows of one list page, prepared (`news.prepared`): the page's ids are read by the
-    public order on the partial index `release_public_<language>_idx` (an index-only scan,
-    so a deep page costs about what page 1 costs), their rows by id with their categories
-    (`news.relations`), in one query. `narrow` filters the public releases by the list's own
-    parameters (`kinds`)."""
-
-    def listing(language: str, *, now, offset: int, **values) -> QuerySet:
-        public = Release.objects.published(language, now=now)
-        if narrow is not None:
-            public = narrow(public, **values)
-        ids = public.order_by("-published_at", "-id").values("pk")
-        return (
-            Release.objects.filter(pk__in=ids[offset : offset + PER_PAGE + 1])
-            .annotate(categories_json=relations.categories())
-            .order_by("-published_at", "-id")
-            .values(*card_fields(language), "categories_json")
-        )
-
-    return PreparedQuery(listing, now=datetime.datetime, offset=int, **kinds)
-
-
-@method_decorator(public_page, name="dispatch")
-class PublicReleaseMixin(View):
-    """Supplies the public queryset of the URL's language and the context every page shares."""
-
-    template_name = "news/release_list.html"
+    model = Release
+    date_field = "published_at"
+    paginate_by = PER_PAGE
+    paginator_class = LookaheadPaginator
     http_method_names = ["get", "head"]
+
+    @method_decorator(public_page)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
 
     @property
     def language(self) -> str:
         return current_language()
 
-    def published(self) -> ReleaseQuerySet:
-        return Release.objects.published(self.language)
+    def get_queryset(self):
+        return selectors.public_releases(self.language)
 
-    def base_context(self) -> dict:
-        return layout_context(self.language)
+    def paginate_queryset(self, queryset, page_size):
+        try:
+            return super().paginate_queryset(queryset, page_size)
+        except InvalidPage as error:  # pragma: no cover - Django turns it into a 404 already
+            raise Http404(str(error)) from error
 
-    def render(self, context: dict, *, status: int = 200) -> TemplateResponse:
-        return TemplateResponse(
-            self.request, self.template_name, {**self.base_context(), **context}, status=status
-        )
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(layout_context(self.language))
+        page = context.get("page_obj")
+        if page is not None:
+            context["cards"] = self.cards(page.object_list)
+            context["page"] = {
+                "number": page.number,
+                "is_paginated": page.has_other_pages(),
+                "previous_url": page_link(self.request, page.number - 1)
+                if page.has_previous()
+                else "",
+                "next_url": page_link(self.request, page.number + 1) if page.has_next() else "",
+            }
+        context["seo"] = self.seo(context)
+        context["switch"] = self.switch()
+        return context
 
+    def cards(self, releases: list[Release]) -> list[str]:
+        return release_cards(releases, self.language)
 
-class ReleaseListMixin(PublicReleaseMixin):
-    """A paginated list of public releases, newest first, with categories and thumbnails.
-
-    A list class sets `listing` (`_listing(...)`: the page's rows, prepared) and
-    `listing_values()` (the values of its own parameters)."""
-
-    allow_empty = True
-    listing = _listing()
-
-    def listing_values(self) -> dict:
-        return {}
-
-    def page_context(self) -> dict:
-        raise NotImplementedError
-
-    def get(self, request, *args, **kwargs):
-        context = self.page_context()
-        language, number = self.language, page_number(request)
-        rows = self.listing(
-            language,
-            now=timezone.now(),
-            offset=(number - 1) * PER_PAGE,
-            **self.listing_values(),
-        )
-        window = page_window(request, number, rows)
-        rows = rows[:PER_PAGE]
-        if not rows and not self.allow_empty:
-            raise Http404(_("There are no releases here."))
-        context["cards"] = cards(
-            rows,
-            language,
-            renditions({row["id"]: row["image"] for row in rows}, "image_list")["image_list"],
-        )
-        context["page"] = window
-        seo = context["seo"]
-        if window.number > 1:
+    def seo(self, context: dict) -> dict:
+        """The head of a list page: `seo_head()` for page 1, adjusted for the pages after it."""
+        seo = self.seo_head()
+        page = context.get("page_obj")
+        if page is not None and page.number > 1:
             # Page n of one language is not a translation of page n of the other.
             seo.update(alternates=[], x_default="", og_locale_alternates=[])
-            seo["canonical"] += f"?page={window.number}"
+            seo["canonical"] += f"?page={page.number}"
             seo["title"] = _("%(title)s, page %(number)s") % {
                 "title": seo["title"],
-                "number": window.number,
+                "number": page.number,
             }
-        if not rows:
+        if page is not None and not page.object_list:
             seo["robots"] = "noindex"
-        return self.render(context)
+        return seo
 
-
-class ReleaseListView(ReleaseListMixin):
-    def page_context(self) -> dict:
-        language = self.language
-        path = url_in(language, "news:list")
-        alternates = {lang: url_in(lang, "news:list") for lang in LANGUAGES}
-        return {
-            "heading": _("News"),
-            "is_news_list": True,
-            "seo": seo_context(
-                title=_("News"),
-                description=str(SITE_DESCRIPTION),
-                path=path,
-                language=language,
-                alternates=alternates,
-                jsonld={
-                    "@context": "https://schema.org",
-                    "@type": "WebSite",
-                    "name": str(SITE_NAME),
-                    "url": absolute(path),
-                    "inLanguage": language,
-                    "publisher": publisher_jsonld(language),
-                    "potentialAction": {
-                        "@type": "SearchAction",
-                        "target": absolute(url_in(language, "news:search")) + "?q={query}",
-                        "query-input": "required name=query",
-                    },
-                },
-            ),
-            "switch": language_switch(language, alternates[other_language(language)]),
-        }
-
-
-def _month_bounds(year: int, month: int | None) -> tuple[datetime.datetime, datetime.datetime]:
-    try:
-        start = datetime.datetime(year, month or 1, 1)
-        if month is None:
-            end = datetime.datetime(year + 1, 1, 1)
-        else:
-            end = datetime.datetime(year + month // 12, month % 12 + 1, 1)
-    except (ValueError, OverflowError) as error:
-        raise Http404(_("No such date.")) from error
-    zone = timezone.get_current_timezone()
-    return timezone.make_aware(start, zone), timezone.make_aware(end, zone)
-
-
-class DateArchiveMixin(ReleaseListMixin):
-    """The public releases published in a period (`bounds()`: its start and its end)."""
-
-    allow_empty = False
-    listing = _listing(
-        lambda releases, since, until: releases.filter(
-            published_at__gte=since, published_at__lt=until
-        ),
-        since=datetime.datetime,
-        until=datetime.datetime,
-    )
-
-    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+    def seo_head(self) -> dict:
         raise NotImplementedError
 
-    def releases(self) -> ReleaseQuerySet:
-        start, end = self.bounds()
-        return self.published().filter(published_at__gte=start, published_at__lt=end)
+    def switch(self) -> dict:
+        """The other language: the same list there (overridden where it may not exist)."""
+        other = other_language(self.language)
+        return language_switch(
+            self.language, url_in(other, self.request.resolver_match.view_name, **self.kwargs)
+        )
 
-    def listing_values(self) -> dict:
-        since, until = self.bounds()
-        return {"since": since, "until": until}
+
+class ReleaseListView(PublicReleaseMixin, ArchiveIndexView):
+    """The news: every public release of the language, newest first."""
+
+    template_name = "news/release_list.html"
+    allow_empty = True
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # The archive's years are the sidebar's, read once per cache generation.
+        return [year for year, _url in selectors.site_navigation(self.language)["years"]]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading=_("News"), is_news_list=True, **kwargs)
+
+    def seo_head(self) -> dict:
+        language = self.language
+        path = url_in(language, "news:list")
+        return seo_context(
+            title=_("News"),
+            description=str(SITE_DESCRIPTION),
+            path=path,
+            language=language,
+            alternates={lang: url_in(lang, "news:list") for lang in LANGUAGES},
+            jsonld={
+                "@context": "https://schema.org",
+                "@type": "WebSite",
+                "name": str(SITE_NAME),
+                "url": absolute(path),
+                "inLanguage": language,
+                "publisher": publisher_jsonld(language),
+                "potentialAction": {
+                    "@type": "SearchAction",
+                    "target": absolute(url_in(language, "news:search")) + "?q={query}",
+                    "query-input": "required name=query",
+                },
+            },
+        )
 
 
-class ReleaseYearArchiveView(DateArchiveMixin):
-    """All public releases of one year, with links to its months; 404 for an empty year."""
+class ReleaseYearArchiveView(PublicReleaseMixin, YearArchiveView):
+    """The public releases of one year, with links to its months; 404 for an empty year."""
 
     template_name = "news/release_archive_year.html"
+    make_object_list = True
+    allow_empty = False
 
-    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
-        return _month_bounds(self.kwargs["year"], None)
+    def get_context_data(self, **kwargs):
+        year = int(self.get_year())
+        kwargs.update(
+            heading=_("News archive: %(year)s") % {"year": year},
+            year=year,
+            months=kwargs.get("date_list", []),
+        )
+        return super().get_context_data(**kwargs)
 
-    def page_context(self) -> dict:
-        language, year = self.language, self.kwargs["year"]
-        path = url_in(language, "news:archive_year", year=year)
-        months = self.releases().dates("published_at", "month", order="ASC")
-        title = _("News archive: %(year)s") % {"year": year}
-        return {
-            "heading": title,
-            "year": year,
-            "months": list(months),
-            "seo": seo_context(
-                title=title,
-                description=_("Press releases of %(year)s.") % {"year": year},
-                path=path,
-                language=language,
-            ),
-            "switch": language_switch(language, url_in(other_language(language), "news:list"),
-                                      exists=False),
-        }  # fmt: skip
+    def seo_head(self) -> dict:
+        year = self.get_year()
+        return seo_context(
+            title=_("News archive: %(year)s") % {"year": year},
+            description=_("Press releases of %(year)s.") % {"year": year},
+            path=self.request.path,
+            language=self.language,
+        )
+
+    def switch(self) -> dict:
+        other = other_language(self.language)
+        return language_switch(self.language, url_in(other, "news:list"), exists=False)
 
 
-class ReleaseMonthArchiveView(DateArchiveMixin):
-    """All public releases of one month; 404 for an empty month."""
+class ReleaseMonthArchiveView(PublicReleaseMixin, MonthArchiveView):
+    """The public releases of one month; 404 for an empty month."""
 
     template_name = "news/release_archive_month.html"
+    month_format = "%m"
+    allow_empty = False
 
-    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
-        return _month_bounds(self.kwargs["year"], self.kwargs["month"])
-
-    def page_context(self) -> dict:
-        language, year, month = self.language, self.kwargs["year"], self.kwargs["month"]
-        start, _end = _month_bounds(year, month)
-        path = url_in(language, "news:archive_month", year=year, month=month)
+    def title(self) -> str:
         from news.templatetags.public import month_name
 
-        title = _("News archive: %(month)s") % {"month": month_name(start, language)}
-        return {
-            "heading": title,
-            "year": year,
-            "month": start,
-            "seo": seo_context(
-                title=title,
-                description=_("Press releases of %(month)s.") % {
-                    "month": month_name(start, language)
-                },
-                path=path,
-                language=language,
-            ),
-            "switch": language_switch(language, "", exists=False),
-        }  # fmt: skip
+        return _("News archive: %(month)s") % {
+            "month": month_name(self.month_start(), self.language)
+        }
+
+    def month_start(self):
+        import datetime
+
+        return datetime.date(int(self.get_year()), int(self.get_month()), 1)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading=self.title(), year=int(self.get_year()), **kwargs)
+
+    def seo_head(self) -> dict:
+        from news.templatetags.public import month_name
+
+        return seo_context(
+            title=self.title(),
+            description=_("Press releases of %(month)s.")
+            % {"month": month_name(self.month_start(), self.language)},
+            path=self.request.path,
+            language=self.language,
+        )
+
+    def switch(self) -> dict:
+        return language_switch(self.language, "", exists=False)
 
 
-class CategoryReleaseListView(ReleaseListMixin):
+class CategoryReleaseListView(PublicReleaseMixin, ListView):
     """The public releases of one category; 404 for an unknown category."""
 
     template_name = "news/release_list_category.html"
-    listing = _listing(
-        lambda releases, category: releases.filter(categories=category), category=int
-    )
 
     def get(self, request, *args, **kwargs):
-        self.category = Category.objects.filter(slug=kwargs["slug"]).first()
-        if self.category is None:
-            raise Http404(_("No such category."))
+        self.category = get_object_or_404(Category, slug=kwargs["slug"])
         return super().get(request, *args, **kwargs)
 
-    def listing_values(self) -> dict:
-        return {"category": self.category.pk}
+    def get_queryset(self):
+        return super().get_queryset().filter(categories=self.category)
 
-    def page_context(self) -> dict:
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            heading=self.category.name(self.language),
+            category=self.category,
+            category_fallback=is_fallback(self.category.name_en, self.language),
+            **kwargs,
+        )
+
+    def seo_head(self) -> dict:
         language, category = self.language, self.category
         name = category.name(language)
         alternates = {lang: category.get_absolute_url(lang) for lang in LANGUAGES}
-        return {
-            "heading": name,
-            "category": category,
-            "category_fallback": language == "en" and not category.name_en,
-            "seo": seo_context(
-                title=name,
-                description=_("Press releases in the category “%(name)s”.") % {"name": name},
-                path=alternates[language],
-                language=language,
-                alternates=alternates,
-            ),
-            "switch": language_switch(language, alternates[other_language(language)]),
-        }
+        return seo_context(
+            title=name,
+            description=_("Press releases in the category “%(name)s”.") % {"name": name},
+            path=alternates[language],
+            language=language,
+            alternates=alternates,
+        )
 
 
-class SearchView(PublicReleaseMixin):
-    """Search among the public releases of the URL's language (see news/search.py)."""
+class SearchView(PublicReleaseMixin, ListView):
+    """Search among the public releases of the URL's language (`news.public.search`)."""
 
     template_name = "news/release_search.html"
 
     def get(self, request, *args, **kwargs):
-        language = self.language
-        raw = request.GET.get("q", "")
-        query = release_search.parse(raw)
-        releases, window = [], PageWindow(1, False, False)
-        if query:
-            releases, window = paginate(
-                request, release_search.search(query, language), keep=("q",)
-            )
-            fields = card_fields(language)
-            hits = [release_search.present(hit, query, language) for hit in releases]
-            releases = [
-                {
-                    **{field: getattr(hit, field) for field in fields},
-                    "image": hit.image.name,
-                    "title_html": hit.highlighted_title,
-                    "snippet": hit.snippet,
-                }
-                for hit in hits
-            ]
-        path = url_in(language, "news:search")
-        other_path = url_in(other_language(language), "news:search")
-        if query:
-            other_path += "?" + urlencode({"q": query.text})
-        title = _("Search: %(query)s") % {"query": query.text} if query else _("Search")
-        return self.render(
-            {
-                "heading": _("Search"),
-                "query": query,
-                "raw_query": raw[: release_search.MAX_QUERY_LENGTH],
-                "truncated": len(" ".join(raw.split())) > len(query.text) and bool(query),
-                "cards": cards(releases, language),
-                "page": window,
-                "seo": seo_context(
-                    title=title,
-                    description=str(SITE_DESCRIPTION),
-                    path=path,
-                    language=language,
-                    noindex=True,
-                ),
-                "switch": language_switch(language, other_path),
-            }
+        self.raw_query = request.GET.get("q", "")
+        self.query = release_search.parse(self.raw_query)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if not self.query:
+            return Release.objects.none()
+        return release_search.search(self.query, self.language)
+
+    def cards(self, releases: list[Release]) -> list[str]:
+        # A hit's card shows the words found: it depends on the query, so it is not kept.
+        cards = render_cards(
+            selectors.read_categories(releases),
+            self.language,
+            **{hit.pk: {"title_html": hit.title_html, "snippet": hit.snippet} for hit in releases},
+        )
+        return [mark_safe(html) for html in cards]
+
+    def get_context_data(self, **kwargs):
+        query = self.query
+        return super().get_context_data(
+            heading=_("Search"),
+            query=query,
+            raw_query=self.raw_query[: release_search.MAX_QUERY_LENGTH],
+            truncated=bool(query) and len(" ".join(self.raw_query.split())) > len(query.text),
+            **kwargs,
         )
 
+    def seo_head(self) -> dict:
+        query = self.query
+        return seo_context(
+            title=_("Search: %(query)s") % {"query": query.text} if query else _("Search"),
+            description=str(SITE_DESCRIPTION),
+            path=self.request.path,
+            language=self.language,
+            noindex=True,
+        )
 
-RELATIONS = ("categories", "authors", "sources")
+    def switch(self) -> dict:
+        path = url_in(other_language(self.language), "news:search")
+        if self.query:
+            from urllib.parse import urlencode
 
-
-RELATION_COLUMNS = tuple(f"{name}_json" for name in RELATIONS)
-
-
-def _relations() -> dict:
-    return {f"{name}_json": getattr(relations, name)() for name in RELATIONS}
-
-
-def _related_rows(row: dict) -> dict[str, list[dict]]:
-    return {name: relations.rows(row[f"{name}_json"]) for name in RELATIONS}
-
-
-# Every column of a release: a release page builds its Release from them (no deferred field
-# can cost a query later).
-RELEASE_FIELDS = tuple(field.attname for field in Release._meta.concrete_fields)
-NEIGHBOUR_FIELDS = tuple(
-    f"{name}_{field}" for name in ("previous", "next") for field in ("pk", "slug", "title")
-)
+            path += "?" + urlencode({"q": self.query.text})
+        return language_switch(self.language, path)
 
 
-def _public_release(language: str, *, pk: int, now: datetime.datetime) -> QuerySet:
-    public = Release.objects.published(language, now=now)
-    # Plain ordered ranges on the partial index `release_public_<language>_idx`
-    # (-published_at, -id): the tie on the same moment is settled by the id, excluded row by
-    # row, so the scan starts at the release and stops at the first neighbour (an OR of two
-    # ranges would make PostgreSQL scan half the archive).
-    older = (
-        public.filter(published_at__lte=OuterRef("published_at"))
-        .exclude(published_at=OuterRef("published_at"), pk__gte=OuterRef("pk"))
-        .order_by("-published_at", "-pk")
-    )
-    newer = (
-        public.filter(published_at__gte=OuterRef("published_at"))
-        .exclude(published_at=OuterRef("published_at"), pk__lte=OuterRef("pk"))
-        .order_by("published_at", "pk")
-    )
-    title = f"title_{language}"
-    neighbours = {}
-    for name, queryset in (("previous", older), ("next", newer)):
-        for field in ("pk", "slug", title):
-            neighbours[f"{name}_{'title' if field == title else field}"] = Subquery(
-                queryset.values(field)[:1]
-            )
-    other = Release.objects.published(other_language(language), now=now).filter(pk=OuterRef("pk"))
-    return (
-        public.filter(pk=pk)
-        .annotate(other_public=Exists(other), **neighbours, **_relations())
-        .order_by()
-        .values(*RELEASE_FIELDS, "other_public", *NEIGHBOUR_FIELDS, *RELATION_COLUMNS)
-    )
+# A release -------------------------------------------------------------------------------------
 
 
-_PUBLIC_RELEASE = PreparedQuery(_public_release, pk=int, now=datetime.datetime)
-# The relations of any release (a preview), in one query.
-_RELEASE_RELATIONS = PreparedQuery(
-    lambda *, pk: Release.objects.filter(pk=pk).annotate(**_relations()).values(*RELATION_COLUMNS),
-    pk=int,
-)
-
-
-def public_release(pk: int, language: str) -> Release | None:
-    """The public release `pk` in `language`, with its neighbours in the public order,
-    whether its other language version is public, and its categories, authors and sources,
-    all in one prepared query (None if not public)."""
-    rows = _PUBLIC_RELEASE(language, pk=pk, now=timezone.now())
-    if not rows:
-        return None
-    row = rows[0]
-    release = Release.from_db(DEFAULT_DB_ALIAS, RELEASE_FIELDS, [row[f] for f in RELEASE_FIELDS])
-    release.other_public = row["other_public"]
-    for name in NEIGHBOUR_FIELDS:
-        setattr(release, name, row[name])
-    release.relations = _related_rows(row)
-    return release
-
-
-def release_relations(release: Release) -> dict[str, list[dict]]:
-    """The categories, authors and sources of `release` (read with it on a release page)."""
-    found = getattr(release, "relations", None)
-    if found is None:
-        (row,) = _RELEASE_RELATIONS(pk=release.pk) or [dict.fromkeys(RELATION_COLUMNS)]
-        found = release.relations = _related_rows(row)
-    return found
-
-
-def _authors(rows: list[dict], language: str) -> list[dict]:
+def signatures(release: Release, language: str) -> list[dict]:
+    """The release's authors in signing order, as its page and its JSON-LD name them."""
     return [
         {
-            "name": (row["name_en"] if language == "en" else row["name_ru"])
-            or row["name_ru"]
-            or row["name_en"],
-            "position": row[f"position_{language}"],
-            "lang": "ru" if language == "en" and not row["name_en"] else language,
-            "type": "Person" if (row["user"] or row["position_ru"]) else "Organization",
+            "name": link.author.name(language),
+            "position": link.author.position(language),
+            "lang": "ru" if is_fallback(link.author.name_en, language) else language,
+            "type": "Person" if link.author.is_person else "Organization",
         }
-        for row in rows
+        for link in release.release_authors.all()
     ]
 
 
-def detail_context(release: Release, language: str, *, preview: bool = False) -> dict:
-    """The context of `templates/news/release_detail.html` for `release` in `language`.
-
-    Public pages pass a release from `public_release()` (neighbours and the other language
-    annotated). The signed preview (`news/preview.py`) passes `preview=True` with any release,
-    public or not: then nothing is read from the public order (no previous/next links), the
-    page is marked noindex and shows the preview banner, and the language link goes to the
-    other language's preview when that version has content. The categories, authors and
-    sources come with a public release; for a preview they cost one query."""
+def release_parts(release: Release, language: str, *, preview: bool = False) -> dict:
+    """The two parts of a release page that only the release decides, rendered: its <head>
+    (SEO, Open Graph, JSON-LD) and its article (text, image, signatures, sources,
+    categories)."""
     other = other_language(language)
-    paths = {
-        lang: url_builder(lang, "news:detail", "pk", "slug")(pk=release.pk, slug=release.slug)
-        for lang in LANGUAGES
+    path = release.get_absolute_url(language)
+    other_public = not preview and release.is_public(other)
+    alternates = {language: path}
+    if other_public:
+        alternates[other] = release.get_absolute_url(other)
+    found = renditions({release.pk: release.image.name}, "image_detail", "image_social")
+    social_image = found["image_social"].get(release.pk)
+    authors = signatures(release, language)
+    sources = list(release.sources.all())
+    original = next((s for s in sources if s.kind == SourceKind.ORIGINAL), None)
+    lead, body = release.lead(language), release.body(language)
+    seo = seo_context(
+        title=release.title(language),
+        description=describe(lead or body),
+        path=path,
+        language=language,
+        alternates=alternates,
+        noindex=preview,
+        og_type="article",
+        image=social_image,
+        published=release.published_at,
+        modified=release.updated_at,
+        jsonld=None
+        if preview
+        else release_jsonld(
+            release,
+            language,
+            url=absolute(path),
+            other_url=absolute(alternates[other]) if other_public else None,
+            image=social_image,
+            authors=authors,
+            original_url=original.url if original else None,
+        ),
+    )
+    article = {
+        "release": release,
+        "title": release.title(language),
+        "lead": lead,
+        "body": body,
+        "authors": authors,
+        "original_source": original,
+        "related_sources": [
+            {"url": s.url, "label": getattr(s, f"label_{language}") or s.url}
+            for s in sources
+            if s.kind != SourceKind.ORIGINAL
+        ],
+        "categories": [category_link(c, language) for c in release.categories.all()],
+        "image": found["image_detail"].get(release.pk),
+        "image_alt": release.image_alt(language),
+        "image_caption": release.image_caption(language),
+        "language": language,
     }
-    path = paths[language]
+    return {
+        "head": render_to_string("includes/seo_head.html", {"seo": seo, "site_name": SITE_NAME}),
+        "article": render_to_string("includes/release_article.html", article),
+        "title": seo["title"],
+        "canonical": seo["canonical"],
+    }
+
+
+def detail_context(release: Release, language: str, *, preview: bool = False) -> dict:
+    """The context of `news/release_detail.html` for `release` in `language`.
+
+    The public page passes a public release: its parts come from the fragment cache, its
+    neighbours from the public order. The signed preview (`news.public.preview`) passes
+    `preview=True` with any release: its parts are rendered afresh, nothing is read from the
+    public order, and the language link goes to the other language's preview when that
+    version has content."""
+    other = other_language(language)
     if preview:
-        other_exists = bool(release.title(other) or release.body(other))
-        if other_exists:
+        parts = release_parts(selectors.read_relations([release])[0], language, preview=True)
+        if release.title(other) or release.body(other):
             from news.public.preview import preview_path
 
             switch = language_switch(language, preview_path(release, other))
         else:
             switch = language_switch(language, "", exists=False)
-        other_url = None
         neighbours = {}
     else:
-        other_exists = bool(getattr(release, "other_public", False))
-        other_path = paths[other] if other_exists else ""
-        switch = language_switch(language, other_path, exists=other_exists)
-        other_url = absolute(other_path) if other_exists else None
-        detail_url = url_builder(language, "news:detail", "pk", "slug")
+
+        def render_missing(missing: list[Release]) -> list[dict]:
+            return [release_parts(r, language) for r in selectors.read_relations(missing)]
+
+        (parts,) = fragments("release", [release], language, render_missing)
+        other_public = release.is_public(other)
+        switch = language_switch(
+            language,
+            release.get_absolute_url(other) if other_public else "",
+            exists=other_public,
+        )
         neighbours = {
-            name: {
-                "url": detail_url(pk=pk, slug=getattr(release, f"{name}_slug")),
-                "title": getattr(release, f"{name}_title"),
-            }
-            for name in ("previous", "next")
-            if (pk := getattr(release, f"{name}_pk", None))
-        }  # fmt: skip
-    related = release_relations(release)
-    authors = _authors(related["authors"], language)
-    sources = related["sources"]
-    original = next((s for s in sources if s["kind"] == SourceKind.ORIGINAL), None)
-    image = {release.pk: release.image.name}
-    found = renditions(image, "image_detail", "image_social")
-    detail_image = found["image_detail"].get(release.pk)
-    social_image = found["image_social"].get(release.pk)
-    alternates = {language: path}
-    if other_url:
-        alternates[other] = paths[other]
-    lead = release.lead(language)
+            name: {"url": found.get_absolute_url(language), "title": found.title(language)}
+            for name, found in selectors.neighbours(release, language).items()
+        }
     return {
-        "object": release,
         "release": release,
         "is_preview": preview,
-        "title": release.title(language),
-        "lead": lead,
-        "body": release.body(language),
-        "categories": [
-            category_link(language, row["slug"], row["name_ru"], row["name_en"])
-            for row in related["categories"]
-        ],
-        "authors": authors,
-        "original_source": original,
-        "related_sources": [
-            {"url": s["url"], "label": s[f"label_{language}"] or s["url"]}
-            for s in sources
-            if s["kind"] != SourceKind.ORIGINAL
-        ],
-        "image": detail_image,
-        "image_alt": release.image_alt(language),
-        "image_caption": release.image_caption(language),
+        "parts": parts,
         "neighbours": neighbours,
         "switch": switch,
-        "seo": seo_context(
-            title=release.title(language),
-            description=describe(lead or release.body(language)),
-            path=path,
-            language=language,
-            alternates=alternates,
-            noindex=preview,
-            og_type="article",
-            image=social_image,
-            published=release.published_at,
-            modified=release.updated_at,
-            jsonld=None
-            if preview
-            else release_jsonld(
-                release,
-                language,
-                url=absolute(path),
-                other_url=other_url,
-                image=social_image,
-                authors=authors,
-                original_url=original["url"] if original else None,
-            ),
-        ),
+        "seo": {"title": parts["title"], "canonical": parts["canonical"]},
         **layout_context(language),
     }
 
 
-class ReleaseDetailView(PublicReleaseMixin):
+@method_decorator(public_page, name="dispatch")
+class ReleaseDetailView(DetailView):
     """A release in one language. `/<lang>/news/<id>/` and stale slugs redirect (301) to the
     canonical URL; a withdrawn release answers 410 Gone; anything else not public, 404."""
 
     template_name = "news/release_detail.html"
+    http_method_names = ["get", "head"]
 
     def get(self, request, *args, pk: int, slug: str | None = None, **kwargs):
-        language = self.language
-        release = public_release(pk, language)
+        language = current_language()
+        release = selectors.public_release(pk, language)
         if release is None:
-            return self.not_public(pk, language)
+            return self.gone(pk, language)
         if slug != release.slug:
             return HttpResponsePermanentRedirect(release.get_absolute_url(language))
-        return TemplateResponse(request, self.template_name, detail_context(release, language))
+        self.object = release
+        return self.render_to_response(detail_context(release, language))
 
-    def not_public(self, pk: int, language: str) -> HttpResponse:
+    def gone(self, pk: int, language: str):
         # Gone, not missing: it was withdrawn, and this language version existed.
-        withdrawn = (
-            Release.objects.withdrawn().filter(pk=pk, **{f"{language}_complete": True}).exists()
-        )
-        if not withdrawn:
+        if not selectors.withdrawn_in(pk, language):
             raise Http404(_("No such release."))
-        response = render(
+        return render(
             self.request,
             "news/release_gone.html",
             {
-                **self.base_context(),
+                **layout_context(language),
                 "seo": seo_context(
                     title=_("Release withdrawn"),
                     description="",
@@ -942,10 +629,6 @@ class ReleaseDetailView(PublicReleaseMixin):
             },
             status=410,
         )
-        return response
-
-
-# Redirects and robots ------------------------------------------------------------------------
 
 
 def root_redirect(request):

@@ -1,0 +1,63 @@
+"""Rendered fragments of public pages (a release card, a release's article), kept by what they
+show, so a page rebuilt after a publication reassembles mostly cached pieces.
+
+A fragment's key names its release, the release's version and last change, and the language;
+editing a release gives its fragments new keys, and a publication of another release leaves
+them as they are. What a fragment shows of other rows (category names, signatures, sources)
+is covered by the *labels* token: every change to those rows replaces it
+(`news.cache.receivers`), and a fragment stamped with another token counts as missing. The
+token and the fragments of a page are read in one round trip.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.core.cache import cache
+
+from news.models import Release
+
+LABELS_KEY = "public:labels"
+FRAGMENT_SECONDS = 7 * 24 * 3600
+
+
+def invalidate_labels() -> None:
+    """Forget every fragment at once (a category, an author, a signature or a source changed)."""
+    cache.set(LABELS_KEY, uuid.uuid4().hex, None)
+
+
+def fragment_key(kind: str, release: Release, language: str) -> str:
+    stamp = release.updated_at.timestamp() if release.updated_at else 0
+    return f"public:fragment:{kind}:{language}:{release.pk}:{release.version}:{stamp}"
+
+
+def fragments(
+    kind: str,
+    releases: Sequence[Release],
+    language: str,
+    render: Callable[[list[Release]], list[Any]],
+) -> list[Any]:
+    """The `kind` fragment of each release in `language`: from the cache, else rendered by
+    `render` (given the releases whose fragment is missing, in order) and kept."""
+    keys = [fragment_key(kind, release, language) for release in releases]
+    found = cache.get_many([LABELS_KEY, *keys])
+    labels = found.get(LABELS_KEY)
+    if labels is None:
+        labels = uuid.uuid4().hex
+        cache.add(LABELS_KEY, labels, None)
+    html = {
+        key: entry[1]
+        for key in keys
+        if (entry := found.get(key)) is not None and entry[0] == labels
+    }
+    missing = [
+        (key, release) for key, release in zip(keys, releases, strict=True) if key not in html
+    ]
+    if missing:
+        rendered = render([release for _key, release in missing])
+        fresh = {key: text for (key, _release), text in zip(missing, rendered, strict=True)}
+        cache.set_many({key: (labels, text) for key, text in fresh.items()}, FRAGMENT_SECONDS)
+        html.update(fresh)
+    return [html[key] for key in keys]

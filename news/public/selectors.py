@@ -1,0 +1,104 @@
+"""What the public pages read. Every release here comes from
+`Release.objects.published(language)`, the one public rule; nothing public is decided
+anywhere else.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from news.cache.pages import generation, lifetime
+from news.models import Category, Release, ReleaseAuthor, ReleaseQuerySet, is_fallback
+
+
+def public_releases(language: str) -> ReleaseQuerySet:
+    """The public releases of `language`, newest first."""
+    return Release.objects.published(language).order_by("-published_at", "-id")
+
+
+def read_relations(releases: list[Release]) -> list[Release]:
+    """Read what a release page shows of `releases` besides their own rows: categories,
+    signatures in signing order, sources (three queries for any number of releases)."""
+    prefetch_related_objects(
+        releases,
+        "categories",
+        Prefetch(
+            "release_authors",
+            queryset=ReleaseAuthor.objects.select_related("author").order_by("position", "id"),
+        ),
+        "sources",
+    )
+    return releases
+
+
+def read_categories(releases: list[Release]) -> list[Release]:
+    """Read the categories of `releases` (one query for any number of them)."""
+    prefetch_related_objects(releases, "categories")
+    return releases
+
+
+def public_release(pk: int, language: str) -> Release | None:
+    """The release `pk` if it is public in `language` (None otherwise)."""
+    return Release.objects.published(language).filter(pk=pk).first()
+
+
+def neighbours(release: Release, language: str) -> dict[str, Release]:
+    """The public releases just before ("previous", older) and after ("next", newer)
+    `release` in the public order of `language` (newest first, ties by id)."""
+    public = Release.objects.published(language).only("pk", "slug", f"title_{language}")
+    moment, pk = release.published_at, release.pk
+    older = (
+        public.filter(published_at__lte=moment)
+        .exclude(published_at=moment, pk__gte=pk)
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    newer = (
+        public.filter(published_at__gte=moment)
+        .exclude(published_at=moment, pk__lte=pk)
+        .order_by("published_at", "pk")
+        .first()
+    )
+    return {name: found for name, found in (("previous", older), ("next", newer)) if found}
+
+
+def withdrawn_in(pk: int, language: str) -> bool:
+    """Whether release `pk` was withdrawn after its `language` version existed."""
+    return Release.objects.withdrawn().filter(pk=pk, **{f"{language}_complete": True}).exists()
+
+
+def site_navigation(language: str) -> dict:
+    """The sidebar of every public page: the categories that have public releases in
+    `language` and the years of its archive. Two queries, kept in the cache for the
+    generation (until the next change or the next scheduled publication)."""
+    key = f"public:nav:{language}:{generation()}"
+    navigation = cache.get(key)
+    if navigation is not None:
+        return navigation
+    now = timezone.now()
+    public = Release.objects.published(language, now=now)
+    categories = Category.objects.filter(Exists(public.filter(categories=OuterRef("pk")))).order_by(
+        f"name_{language}", "name_ru"
+    )
+    with override(language):
+        navigation = {
+            "categories": [
+                {
+                    "slug": category.slug,
+                    "name": category.name(language),
+                    "fallback": is_fallback(category.name_en, language),
+                    "url": category.get_absolute_url(language),
+                }
+                for category in categories
+            ],
+            "years": [
+                (day.year, reverse("news:archive_year", kwargs={"year": day.year}))
+                for day in public.dates("published_at", "year", order="DESC")
+            ],
+        }
+    cache.set(key, navigation, lifetime(now) or 1)
+    return navigation
