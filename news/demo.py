@@ -182,8 +182,8 @@ def seed(count: int, *, seed: int = 2026, with_images: bool = True, batch: int =
             lead_ru = f"{event_ru} {about} {topic_ru}. Встреча прошла в {city_ru}."
             lead_en = f"{event_en} {topic_en}. The meeting took place in {city_en}."
             paragraphs = rng.sample(PARAGRAPHS, 3)
-            body_ru = f"<p>{lead_ru}</p>" + "".join(f"<p>{ru}</p>" for ru, _ in paragraphs)
-            body_en = f"<p>{lead_en}</p>" + "".join(f"<p>{en}</p>" for _, en in paragraphs)
+            body_ru = "".join(f"<p>{ru}</p>" for ru, _ in paragraphs)
+            body_en = "".join(f"<p>{en}</p>" for _, en in paragraphs)
             has_en = rng.random() < 0.7
             roll = rng.random()
             published_at = now - datetime.timedelta(minutes=rng.randint(60, 60 * 24 * 365 * 12))
@@ -203,7 +203,7 @@ def seed(count: int, *, seed: int = 2026, with_images: bool = True, batch: int =
                 slug = f"{base}-{n}"
                 n += 1
             taken.add(slug)
-            image = images[number % len(images)] if images and number % 3 == 0 else ""
+            image = images[number % len(images)] if images else ""
             releases.append(
                 Release(
                     title_ru=title_ru,

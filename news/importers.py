@@ -66,7 +66,10 @@ class ParsedRelease:
 
     @property
     def body_html(self) -> str:
-        return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in self.paragraphs)
+        """The paragraphs after the lead (the page shows the lead itself, once); a release of
+        one paragraph keeps it as its text too."""
+        text = self.paragraphs[1:] or self.paragraphs
+        return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in text)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from html import unescape
 
 from django.conf import settings
 from django.db import models
@@ -26,6 +27,12 @@ def translated(russian: str, english: str, language: str) -> str:
     """A bilingual text in `language`: the English one on English pages when there is one,
     else the Russian one (the primary language), else whatever exists."""
     return (english if language == "en" else russian) or russian or english
+
+
+def opening_paragraph(html: str) -> str:
+    """The plain text of the first paragraph of a release's HTML text, spaces collapsed."""
+    first = html.split("</p>", 1)[0] if "</p>" in html else html
+    return " ".join(unescape(strip_tags(first)).split())
 
 
 def is_fallback(english: str, language: str) -> bool:
@@ -313,6 +320,12 @@ class Release(models.Model):
 
     def image_caption(self, language: str) -> str:
         return getattr(self, f"image_caption_{language}")
+
+    def repeats_lead(self, language: str) -> bool:
+        """Whether the text opens with the lead itself (then the page shows the lead once)."""
+        return bool(self.lead(language)) and opening_paragraph(self.body(language)) == " ".join(
+            self.lead(language).split()
+        )
 
     def is_complete(self, language: str) -> bool:
         """The rule of the stored `<language>_complete` columns: title and text filled (save()

@@ -134,13 +134,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
     )
+    # Server-side parameter binding lets psycopg prepare a statement it has run
+    # `prepare_threshold` times (5) on its connection. Off by default: measured in the
+    # README's Performance section; never behind a PgBouncer in transaction pooling mode.
+    if env.bool("DB_SERVER_SIDE_BINDING", default=False):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-# The public pages' queries as server-side prepared statements on PostgreSQL (news/prepared.py);
-# off for a PgBouncer in transaction pooling mode.
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://press-service")}
 if CACHES["default"]["BACKEND"].startswith("django_redis"):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from news.public import views as news_views
 from news.public.sitemaps import sitemap_section_view, sitemap_view
@@ -18,6 +19,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch
 ]
 urlpatterns += i18n_patterns(
+    # /ru/ and /en/: the news of that language.
+    path("", RedirectView.as_view(pattern_name="news:list", permanent=True), name="home"),
     path("news/", include("news.public.urls")),
     prefix_default_language=True,
 )

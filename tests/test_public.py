@@ -190,6 +190,21 @@ class TestPagesInBothLanguages:
         assert sources.find("a").attrs["href"] == "https://cis.minsk.by/news/437"
         assert main.find("a", href="/ru/news/category/migration/") is not None
 
+    def test_the_lead_opens_the_page_once(self, client):
+        release = PublishedFactory(
+            lead_ru="Главное в одном абзаце.", body_ru="<p>Подробности заседания.</p>"
+        )
+        main = page(client, release.get_absolute_url("ru")).find("main")
+        assert main.find("p", class_="release-lead").text == "Главное в одном абзаце."
+        assert main.text.count("Главное в одном абзаце.") == 1
+        # A text that opens with the lead itself does not get it a second time.
+        repeated = PublishedFactory(
+            lead_ru="Итоги встречи.", body_ru="<p>Итоги встречи.</p><p>Ещё.</p>"
+        )
+        main = page(client, repeated.get_absolute_url("ru")).find("main")
+        assert main.find("p", class_="release-lead") is None
+        assert main.text.count("Итоги встречи.") == 1
+
     def test_english_detail_uses_english_words_and_dates(self, client, release):
         document = page(client, release.get_absolute_url("en"))
         main = document.find("main")
@@ -367,6 +382,32 @@ class TestArchivesAndCategories:
         assert [a.text for a in page(client, "/en/news/archive/2011/").find(
             "nav", class_="months").find_all("a")] == ["March 2011", "December 2011"]  # fmt: skip
 
+    def test_the_archive_lists_every_month_by_year(self, client, release):
+        PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2012, 1, 5, 12)))
+        DraftFactory()
+        main = page(client, "/ru/news/archive/").find("main")
+        assert main.find("h1").text == "Архив новостей"
+        assert [h.text for h in main.find_all("h2")] == ["2012", "2011"]
+        assert [a.text for a in main.find_all("a")] == [
+            "2012",
+            "Январь 2012",
+            "2011",
+            "Декабрь 2011",
+        ]
+        assert page(client, "/ru/news/").find("a", href="/ru/news/archive/") is not None
+
+    def test_date_archives_link_the_months_and_years_around_them(self, client, release):
+        PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2011, 10, 3, 12)))
+        PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2012, 2, 1, 12)))
+        ScheduledFactory()  # a future month is no neighbour yet
+        links = page(client, "/ru/news/archive/2011/12/").find("nav", class_="archive-neighbours")
+        assert [(a.attrs["class"], a.attrs["href"]) for a in links.find_all("a")] == [
+            ("newer", "/ru/news/archive/2012/2/"),
+            ("older", "/ru/news/archive/2011/10/"),
+        ]
+        years = page(client, "/en/news/archive/2012/").find("nav", class_="archive-neighbours")
+        assert [a.attrs["href"] for a in years.find_all("a")] == ["/en/news/archive/2011/"]
+
     def test_month_archive_lists_that_month_only(self, client, release):
         PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2011, 11, 30, 23)))
         main = page(client, "/ru/news/archive/2011/12/").find("main")
@@ -416,11 +457,21 @@ class TestLanguageSwitch:
         assert back.attrs["href"] == release.get_absolute_url("ru")
         assert back.text == "Русский"
 
+    def test_the_language_roots_lead_to_their_news(self, client):
+        for language in ("ru", "en"):
+            response = client.get(f"/{language}/")
+            assert response.status_code == 301
+            assert response["Location"] == f"/{language}/news/"
+
     def test_release_without_english_switches_to_the_english_list(self, client):
         release = RussianOnlyPublishedFactory()
-        assert self.switch(page(client, release.get_absolute_url("ru"))).attrs["href"] == (
-            "/en/news/"
-        )
+        document = page(client, release.get_absolute_url("ru"))
+        assert self.switch(document).attrs["href"] == "/en/news/"
+        note = document.find("span", class_="switch-note")
+        assert note.text == "No English version of this page: the English news list"
+        assert note.attrs["lang"] == "en"
+        both = PublishedFactory()
+        assert page(client, both.get_absolute_url("ru")).find("span", class_="switch-note") is None
 
     def test_lists_switch_to_the_same_list(self, client, release):
         assert self.switch(page(client, "/ru/news/")).attrs["href"] == "/en/news/"

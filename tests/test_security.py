@@ -181,6 +181,13 @@ class TestErrorPages:
             assert all(text in body for text in BOTH_LANGUAGES_404)
             assert body.index(first) < body.index(({*BOTH_LANGUAGES_404} - {first}).pop())
 
+    def test_404_is_inside_the_site_with_its_menu_and_search(self, client):
+        body = client.get("/ru/news/no-such-page/").content.decode()
+        assert 'action="/ru/news/search/"' in body and 'name="q"' in body
+        assert 'href="/ru/news/archive/"' in body and ">Архив<" in body
+        english = client.get("/en/news/no-such-page/").content.decode()
+        assert 'action="/en/news/search/"' in english and ">Archive<" in english
+
     def test_403_is_bilingual_and_hides_the_reason(self, client):
         response = client.get("/test-denied/")
         assert response.status_code == 403

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.ReleaseListView.as_view(), name="list"),
     path("<int:pk>/", views.ReleaseDetailView.as_view(), name="detail_short"),
     path("<int:pk>/<slug:slug>/", views.ReleaseDetailView.as_view(), name="detail"),
+    path("archive/", views.ReleaseArchiveView.as_view(), name="archive"),
     path("archive/<int:year>/", views.ReleaseYearArchiveView.as_view(), name="archive_year"),
     path(
         "archive/<int:year>/<int:month>/",

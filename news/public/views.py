@@ -312,6 +312,31 @@ class ReleaseListView(PublicReleaseMixin, ArchiveIndexView):
         )
 
 
+class ReleaseArchiveView(PublicReleaseMixin, ArchiveIndexView):
+    """The archive: every month that has public releases, by year, newest first."""
+
+    template_name = "news/release_archive.html"
+    date_list_period = "month"
+    paginate_by = None
+    allow_empty = True
+
+    def get_context_data(self, **kwargs):
+        years: dict[int, list] = {}
+        for month in kwargs.get("date_list") or []:
+            years.setdefault(month.year, []).append(month)
+        kwargs.update(heading=_("News archive"), archive_years=list(years.items()))
+        return super().get_context_data(**kwargs)
+
+    def seo_head(self) -> dict:
+        return seo_context(
+            title=_("News archive"),
+            description=_("Press releases by year and month."),
+            path=self.request.path,
+            language=self.language,
+            alternates={lang: url_in(lang, "news:archive") for lang in LANGUAGES},
+        )
+
+
 class ReleaseYearArchiveView(PublicReleaseMixin, YearArchiveView):
     """The public releases of one year, with links to its months; 404 for an empty year."""
 
@@ -523,7 +548,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     article = {
         "release": release,
         "title": release.title(language),
-        "lead": lead,
+        "lead": "" if release.repeats_lead(language) else lead,
         "body": body,
         "authors": authors,
         "original_source": original,
