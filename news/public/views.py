@@ -12,8 +12,11 @@ release card and release article is a fragment kept by the release's version
 
 from __future__ import annotations
 
+import datetime
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.http import (
     Http404,
     HttpResponse,
@@ -59,6 +62,7 @@ from news.public.site import (
     absolute,
     other_language,
 )
+from news.templatetags.public import month_name
 
 PER_PAGE = 20
 MAX_PAGE = 2000
@@ -220,12 +224,6 @@ class PublicReleaseMixin:
     def get_queryset(self):
         return selectors.public_releases(self.language)
 
-    def paginate_queryset(self, queryset, page_size):
-        try:
-            return super().paginate_queryset(queryset, page_size)
-        except InvalidPage as error:  # pragma: no cover - Django turns it into a 404 already
-            raise Http404(str(error)) from error
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(layout_context(self.language))
@@ -374,28 +372,18 @@ class ReleaseMonthArchiveView(PublicReleaseMixin, MonthArchiveView):
     month_format = "%m"
     allow_empty = False
 
-    def title(self) -> str:
-        from news.templatetags.public import month_name
-
-        return _("News archive: %(month)s") % {
-            "month": month_name(self.month_start(), self.language)
-        }
-
-    def month_start(self):
-        import datetime
-
-        return datetime.date(int(self.get_year()), int(self.get_month()), 1)
+    def month_name(self) -> str:
+        month = datetime.date(int(self.get_year()), int(self.get_month()), 1)
+        return month_name(month, self.language)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(heading=self.title(), year=int(self.get_year()), **kwargs)
+        heading = _("News archive: %(month)s") % {"month": self.month_name()}
+        return super().get_context_data(heading=heading, year=int(self.get_year()), **kwargs)
 
     def seo_head(self) -> dict:
-        from news.templatetags.public import month_name
-
         return seo_context(
-            title=self.title(),
-            description=_("Press releases of %(month)s.")
-            % {"month": month_name(self.month_start(), self.language)},
+            title=_("News archive: %(month)s") % {"month": self.month_name()},
+            description=_("Press releases of %(month)s.") % {"month": self.month_name()},
             path=self.request.path,
             language=self.language,
         )
@@ -484,8 +472,6 @@ class SearchView(PublicReleaseMixin, ListView):
     def switch(self) -> dict:
         path = url_in(other_language(self.language), "news:search")
         if self.query:
-            from urllib.parse import urlencode
-
             path += "?" + urlencode({"q": self.query.text})
         return language_switch(self.language, path)
 
@@ -583,7 +569,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
     if preview:
         parts = release_parts(selectors.read_relations([release])[0], language, preview=True)
         if release.title(other) or release.body(other):
-            from news.public.preview import preview_path
+            from news.public.preview import preview_path  # it renders with this module
 
             switch = language_switch(language, preview_path(release, other))
         else:
