@@ -172,7 +172,9 @@ def card(release: Release, language: str, thumbnail=None, **found) -> dict:
     }
 
 
-def render_cards(releases: list[Release], language: str, **found_by_release) -> list[str]:
+def render_cards(
+    releases: list[Release], language: str, found: dict[int, dict] | None = None
+) -> list[str]:
     thumbnails = renditions({r.pk: r.image.name for r in releases}, "image_list")["image_list"]
     return [
         render_to_string(
@@ -182,7 +184,7 @@ def render_cards(releases: list[Release], language: str, **found_by_release) -> 
                     release,
                     language,
                     thumbnails.get(release.pk),
-                    **found_by_release.get(release.pk, {}),
+                    **(found or {}).get(release.pk, {}),
                 ),
                 "language": language,
             },
@@ -436,16 +438,16 @@ class SearchView(PublicReleaseMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        if not self.query:
-            return Release.objects.none()
-        return release_search.search(self.query, self.language)
+        self.results = release_search.search(self.query, self.language)
+        return self.results.releases
 
     def cards(self, releases: list[Release]) -> list[str]:
         # A hit's card shows the words found: it depends on the query, so it is not kept.
+        release_search.highlight(releases, self.query, self.language)
         cards = render_cards(
             selectors.read_categories(releases),
             self.language,
-            **{hit.pk: {"title_html": hit.title_html, "snippet": hit.snippet} for hit in releases},
+            {hit.pk: {"title_html": hit.title_html, "snippet": hit.snippet} for hit in releases},
         )
         return [mark_safe(html) for html in cards]
 
@@ -454,6 +456,8 @@ class SearchView(PublicReleaseMixin, ListView):
         return super().get_context_data(
             heading=_("Search"),
             query=query,
+            found=self.results.count,
+            more=self.results.more,
             raw_query=self.raw_query[: release_search.MAX_QUERY_LENGTH],
             truncated=bool(query) and len(" ".join(self.raw_query.split())) > len(query.text),
             **kwargs,
