@@ -445,7 +445,7 @@ class TestWorkflowButtons:
             ("editor", DraftFactory, {"submit"}),
             ("editor", ReviewFactory, {"publish", "request_changes"}),
             ("editor", PublishedFactory, {"withdraw"}),
-            ("editor", ScheduledFactory, {"withdraw"}),
+            ("editor", ScheduledFactory, {"withdraw", "reschedule", "cancel_schedule"}),
             ("editor", WithdrawnFactory, {"reopen"}),
         ],
     )
@@ -512,7 +512,9 @@ class TestWorkflowButtons:
         assert message_texts(response) == [f"“{release}” is published."]
 
     def test_publishing_an_incomplete_release_explains_what_is_missing(self, editor_client):
-        release = ReviewFactory(lead_ru="")
+        release = ReviewFactory()
+        release.lead_ru = ""  # edited in review
+        release.save()
         url = reverse("admin:news_release_transition", args=[release.pk, "publish"])
         response = editor_client.post(url)
         release.refresh_from_db()
@@ -575,7 +577,9 @@ class TestWorkflowButtons:
 class TestBulkActions:
     def test_publish_selected_reports_per_release(self, editor_client):
         ready = ReviewFactory(title_ru="Готовый")
-        incomplete = ReviewFactory(title_ru="Без лида", lead_ru="")
+        incomplete = ReviewFactory(title_ru="Без лида")
+        incomplete.lead_ru = ""  # edited in review
+        incomplete.save()
         draft = DraftFactory(title_ru="Черновик")
         response = editor_client.post(
             LIST_URL,
