@@ -3,6 +3,8 @@ optimistic lock, and the small forms of the workflow actions."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -14,7 +16,7 @@ from django_prose_editor.fields import ProseEditorFormField
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from news.images import LeadImageField
-from news.models import Category, Release, Status
+from news.models import Category, Release
 from news.sanitize import sanitize_html
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
@@ -79,7 +81,6 @@ class ReleaseAdminForm(forms.ModelForm):
             "title_en",
             "lead_en",
             "body_en",
-            "published_at",
             "categories",
             "image",
             "image_alt_ru",
@@ -115,15 +116,6 @@ class ReleaseAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             self.check_version(cleaned.get("base_version"))
-            status = self.locked.status if self.locked else self.instance.status
-            if (
-                status == Status.PUBLISHED
-                and "published_at" in self.fields
-                and not cleaned.get("published_at")
-            ):
-                self.add_error(
-                    "published_at", _("A published release must have a publication date.")
-                )
         return cleaned
 
     def check_version(self, base_version: int | None) -> None:
@@ -158,16 +150,43 @@ class ReleaseAdminForm(forms.ModelForm):
         )
 
 
+def time_zone_name() -> str:
+    """The press service's time zone as people read it: "Europe/Minsk (UTC+3)"."""
+    now = timezone.localtime()
+    offset = now.utcoffset() or datetime.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return (
+        f"{timezone.get_current_timezone_name()} (UTC{sign}{hours}{f':{rest:02}' if rest else ''})"
+    )
+
+
 class PublishForm(forms.Form):
+    """The one scheduling control: publish now, or at a time in the press service's zone."""
+
     at = forms.DateTimeField(
         label=_("Publication time"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_(
-            "Leave empty to publish now (or keep the date already set). A future time "
-            "schedules the release: it appears on the site at that moment."
-        ),
     )
+    help = _(
+        "Leave empty to publish now (or keep the date already set). A future time "
+        "schedules the release: it appears on the site at that moment. Time zone: %(zone)s."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].help_text = self.help % {"zone": time_zone_name()}
+
+
+class RescheduleForm(PublishForm):
+    help = _("The new moment the release appears on the site. Time zone: %(zone)s.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].required = True
+        self.fields["at"].label = _("New publication time")
 
 
 class CommentForm(forms.Form):
