@@ -10,10 +10,12 @@ and show its refusals as messages.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -48,6 +50,7 @@ from news.newsroom.forms import (
     CommentForm,
     PublishForm,
     ReleaseAdminForm,
+    ReleaseSourceForm,
     RescheduleForm,
     time_zone_name,
 )
@@ -277,16 +280,30 @@ class ReleaseAuthorInline(ReleaseInlinePermissions, admin.TabularInline):
     extra = 0
     verbose_name = _("author")
     verbose_name_plural = _("authors (in the order they sign)")
+    add_text = _("Add an author")
 
 
 class ReleaseSourceInline(ReleaseInlinePermissions, admin.StackedInline):
     model = ReleaseSource
+    form = ReleaseSourceForm
     formset = SourceFormSet
     fields = [("url", "kind"), ("label_ru", "label_en"), "position"]
+    add_text = _("Add a source")
     formfield_overrides = {
         models.URLField: {"widget": forms.URLInput(attrs={"class": "vURLField", "size": 60})}
     }
     extra = 0
+
+
+class InlineWithAddText(helpers.InlineAdminFormSet):
+    """An inline whose "add" link says what it adds ("Add an author"), in the words of its
+    `add_text`, instead of the stock "Add another %(verbose_name)s", which Russian cannot
+    inflect ("Добавить еще один Автор")."""
+
+    def inline_formset_data(self):
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = str(self.opts.add_text)
+        return json.dumps(data)
 
 
 # --- the release admin --------------------------------------------------------------------
@@ -469,7 +486,16 @@ class ReleaseAdmin(admin.ModelAdmin):
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             if isinstance(inline, ReleaseAuthorInline) and obj is None:
                 formset.extra = 1 if profile else 0
+            if isinstance(inline, ReleaseSourceInline) and self.first_source(request, obj):
+                formset.extra = 1
             yield formset, inline
+
+    def first_source(self, request, obj) -> bool:
+        """True when the release has no source yet (and may be edited): its first source is
+        offered as the original page, the one a release usually has."""
+        return (obj is None or not obj.sources.exists()) and (
+            obj is None or self.has_change_permission(request, obj)
+        )
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -477,7 +503,19 @@ class ReleaseAdmin(admin.ModelAdmin):
             profile = self.own_author_profile(request)
             if profile is not None:
                 kwargs["initial"] = [{"author": profile.pk, "position": 0}]
+        if isinstance(inline, ReleaseSourceInline) and self.first_source(
+            request, obj if obj.pk else None
+        ):
+            # On POST too: an untouched first row is then unchanged, and not saved.
+            kwargs["initial"] = [{"kind": SourceKind.ORIGINAL}]
         return kwargs
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            if getattr(inline_formset.opts, "add_text", None):
+                inline_formset.__class__ = InlineWithAddText
+        return inline_formsets
 
     def save_model(self, request, obj, form, change):
         locked = form.locked
