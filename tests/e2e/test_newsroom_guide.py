@@ -53,9 +53,7 @@ def shot(page, name, *, full_page=False):
 @pytest.mark.django_db(transaction=True)
 def test_a_day_in_the_newsroom(browser, live_server, tmp_path):
     call_command("setup_roles", verbosity=0)
-    officer = UserFactory(
-        username="officer", role="Authors", first_name="Ольга", password=PASSWORD
-    )
+    officer = UserFactory(username="officer", role="Authors", first_name="Ольга", password=PASSWORD)
     UserFactory(username="editor", role="Editors", first_name="Пётр", password=PASSWORD)
     UserFactory(username="root", is_superuser=True, password=PASSWORD)
     AuthorFactory(name_ru="Ольга Петрова", user=officer)
