@@ -22,13 +22,21 @@ ROLE_CHOICES = [
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"class": "vTextField"})
+    )
     name_ru = forms.CharField(
         label=_("Name (Russian)"),
         max_length=300,
         help_text=_("As it signs releases, e.g. “Ольга Петрова”."),
+        widget=forms.TextInput(attrs={"class": "vTextField", "lang": "ru"}),
     )
-    name_en = forms.CharField(label=_("Name (English)"), max_length=300, required=False)
+    name_en = forms.CharField(
+        label=_("Name (English)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "vTextField", "lang": "en"}),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, widget=forms.RadioSelect)
     language = forms.ChoiceField(
         label=_("Language of the invitation"),
