@@ -128,3 +128,10 @@ class TestPanel:
     def test_public_release_offers_no_reschedule(self, editor_client):
         shown = transitions_shown(editor_client.get(change_url(PublishedFactory())))
         assert not shown & {"reschedule", "cancel_schedule"}
+
+
+def test_authors_see_the_date_only_as_text(author_client, author_user):
+    release = DraftFactory(created_by=author_user)
+    page = author_client.get(change_url(release), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'name="published_at' not in page
+    assert "ещё не задана: её задают при публикации" in page

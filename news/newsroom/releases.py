@@ -457,7 +457,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("publication date"))
     def public_date(self, obj):
         if obj is None or obj.published_at is None:
-            return gettext("not set: the workflow panel sets it when publishing")
+            return gettext("not set yet: it is set when the release is published")
         when = date_format(timezone.localtime(obj.published_at), "DATETIME_FORMAT")
         if is_scheduled(obj):
             return gettext("scheduled for %(when)s (%(zone)s)") % {
