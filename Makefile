@@ -21,12 +21,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Absolute links (feeds, canonical, preview links, e-mails) follow the port unless SITE_URL is
+# set; exported to every command of `make run` (web server and worker alike).
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(MANAGE) migrate --noinput
 	DJANGO_DEBUG=1 $(MANAGE) setup_roles
 	DJANGO_DEBUG=1 $(MANAGE) seed_demo --users
 	@echo
 	@echo "  Press service CMS: http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  SITE_URL (absolute links): $(SITE_URL)"
 	@echo "  Demo logins (password demo-press-2026): admin (superuser), editor (Editors), author (Authors)"
 	@echo
 	DJANGO_DEBUG=1 $(MANAGE) runserver 127.0.0.1:$(PORT)

@@ -29,12 +29,13 @@ def editors_emails() -> list[str]:
 
 def recipients(event: WorkflowEvent) -> list[str]:
     """Who hears of it: editors when a release is submitted; its creator when changes are
-    requested or it is published. The actor is never mailed about their own action, and
-    nobody about the system's own actions (imports run by the operator)."""
+    requested or it is published; editors again when its submitter recalls it. The actor is
+    never mailed about their own action, and nobody about the system's own actions (imports
+    run by the operator)."""
     release = event.release
     if event.actor is None:
         return []  # system actions (archive imports) would only flood the editors' mailboxes
-    if event.to_status == Status.REVIEW:
+    if event.to_status == Status.REVIEW or is_recall(event):
         emails = editors_emails()
     elif event.to_status == Status.PUBLISHED or (
         event.from_status == Status.REVIEW and event.to_status == Status.DRAFT
@@ -47,6 +48,16 @@ def recipients(event: WorkflowEvent) -> list[str]:
     return [e for e in emails if e != actor_email]
 
 
+def is_recall(event: WorkflowEvent) -> bool:
+    """Review back to draft by the release's own writer: a recall, not a request for changes."""
+    return (
+        event.from_status == Status.REVIEW
+        and event.to_status == Status.DRAFT
+        and event.actor_id is not None
+        and event.actor_id == event.release.created_by_id
+    )
+
+
 def transition_done(event: WorkflowEvent) -> int:
     to = recipients(event)
     if not to:
@@ -55,6 +66,7 @@ def transition_done(event: WorkflowEvent) -> int:
     context = {
         "event": event,
         "release": release,
+        "recalled": is_recall(event),
         "admin_url": settings.SITE_URL + reverse("admin:news_release_change", args=[release.pk]),
         "public_url_ru": settings.SITE_URL + release.get_absolute_url("ru"),
     }

@@ -78,7 +78,8 @@ def may_fire(user: AbstractBaseUser | None, release: Release, name: str) -> bool
         return False
     if name == "submit" and not is_owner(user, release):
         return user.has_perm("news.edit_any_release")
-    return True
+    condition = CONDITIONS.get(name)
+    return condition is None or condition(user, release)
 
 
 def allowed_transitions(user: AbstractBaseUser, release: Release) -> list[Transition]:
@@ -189,8 +190,9 @@ def _fire(
 
 
 def submit(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
-    """Send a draft to the editors for review."""
-    return _fire(release, "submit", by=by)
+    """Send a draft to the editors for review; refused while it is incomplete (the same
+    completeness errors as at publishing)."""
+    return _fire(release, "submit", by=by, apply=_require_complete)
 
 
 def publish(
@@ -206,9 +208,7 @@ def publish(
         at = timezone.make_aware(at)
 
     def apply(current: Release) -> None:
-        errors = completeness_errors(current)
-        if errors:
-            raise ValidationError(errors, code="incomplete")
+        _require_complete(current)
         current.published_at = at or current.published_at or timezone.now()
         if current.first_published_at is None:
             current.first_published_at = current.published_at
@@ -234,3 +234,98 @@ def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> W
 def reopen(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
     """Return a withdrawn release to draft so it can be corrected and submitted again."""
     return _fire(release, "reopen", by=by)
+
+
+def _require_complete(release: Release) -> None:
+    errors = completeness_errors(release)
+    if errors:
+        raise ValidationError(errors, code="incomplete")
+
+
+# --- taking back a submission, changing a schedule -----------------------------------------
+
+TRANSITIONS.update(
+    {
+        t.name: t
+        for t in [
+            Transition(
+                "recall", gettext_lazy("Recall to draft"), frozenset({Status.REVIEW}),
+                Status.DRAFT, "news.submit_release",
+            ),
+            Transition(
+                "reschedule", gettext_lazy("Reschedule"), frozenset({Status.PUBLISHED}),
+                Status.PUBLISHED, "news.publish_release",
+            ),
+            Transition(
+                "cancel_schedule", gettext_lazy("Cancel the schedule"),
+                frozenset({Status.PUBLISHED}), Status.REVIEW, "news.publish_release",
+            ),
+        ]
+    }
+)  # fmt: skip
+
+
+def submitter(release: Release):
+    """Who sent the release to review last (its creator when no event says so)."""
+    event = release.events.filter(to_status=Status.REVIEW).select_related("actor").first()
+    return event.actor if event is not None else release.created_by
+
+
+def _scheduled(release: Release) -> bool:
+    return release.published_at is not None and release.published_at > timezone.now()
+
+
+# Conditions beyond state and permission, checked by may_fire.
+CONDITIONS = {
+    "recall": lambda user, release: submitter(release) == user,
+    "reschedule": lambda user, release: _scheduled(release),
+    "cancel_schedule": lambda user, release: _scheduled(release),
+}
+
+
+def _require_scheduled(current: Release) -> None:
+    if not _scheduled(current):
+        raise ValidationError(
+            _("This release is already public: its schedule cannot be changed."),
+            code="not_scheduled",
+        )
+
+
+def recall(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """The person who submitted a release takes it back from review to draft (to fix
+    something before an editor reads it); the editors are told."""
+    return _fire(release, "recall", by=by)
+
+
+def reschedule(
+    release: Release, *, by: AbstractBaseUser | None, at: datetime.datetime
+) -> WorkflowEvent:
+    """Move a scheduled release's public moment to another future time (never to the past:
+    publishing now is cancel + publish)."""
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at <= timezone.now():
+        raise ValidationError(
+            _("A new publication time must be in the future."), code="past_schedule"
+        )
+
+    def apply(current: Release) -> None:
+        _require_scheduled(current)
+        if current.first_published_at == current.published_at:
+            current.first_published_at = at
+        current.published_at = at
+
+    comment = _("Rescheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
+    return _fire(release, "reschedule", by=by, apply=apply, comment=comment)
+
+
+def cancel_schedule(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """Take a scheduled release back to review before its moment: it will not appear."""
+
+    def apply(current: Release) -> None:
+        _require_scheduled(current)
+        if current.first_published_at == current.published_at:
+            current.first_published_at = None  # it never was public
+        current.published_at = None
+
+    return _fire(release, "cancel_schedule", by=by, apply=apply)

@@ -142,7 +142,10 @@ class TestPublish:
         ],
     )
     def test_completeness_is_checked(self, editor_user, fields, message):
-        release = ReviewFactory(**fields)
+        release = ReviewFactory()  # submitted complete, then edited in review
+        for name, value in fields.items():
+            setattr(release, name, value)
+        release.save()
         with pytest.raises(ValidationError, match=message):
             workflow.publish(release, by=editor_user)
         release.refresh_from_db()
@@ -374,7 +377,9 @@ class TestRoles:
 
 
 def test_messages_speak_russian_to_russian_users(editor_user):
-    release = ReviewFactory(title_ru="")
+    release = ReviewFactory()
+    release.title_ru = ""
+    release.save()
     with override("ru"), pytest.raises(ValidationError, match="Нужен заголовок на русском"):
         workflow.publish(release, by=editor_user)
     with override("ru"), pytest.raises(ValidationError, match="Для действия «вернуть"):

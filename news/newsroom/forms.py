@@ -3,7 +3,10 @@ optimistic lock, and the small forms of the workflow actions."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -14,7 +17,7 @@ from django_prose_editor.fields import ProseEditorFormField
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from news.images import LeadImageField
-from news.models import Category, Release, Status
+from news.models import Category, Release, ReleaseSource
 from news.sanitize import sanitize_html
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
@@ -39,29 +42,56 @@ BODY_EDITOR_EXTENSIONS = {
     "TableHeader": True,
     "TableCell": True,
     "History": True,
+    # The browser's spell-checker stays on (the package turns it off by default); the editor
+    # gets the field's language from newsroom.js, so Russian is checked as Russian.
+    "NoSpellCheck": False,
 }
 
 # The fields a release needs before it can be published (workflow.completeness_errors).
 REQUIRED_TO_PUBLISH = ("title_ru", "lead_ru", "body_ru")
 
 
-def body_field(label) -> ProseEditorFormField:
+def body_field(label, language: str) -> ProseEditorFormField:
     return ProseEditorFormField(
         label=capfirst(label),
         required=False,
         extensions=BODY_EDITOR_EXTENSIONS,
         sanitize=sanitize_html,
-        widget=AdminProseEditorWidget,
+        widget=AdminProseEditorWidget(attrs={"lang": language, "spellcheck": "true"}),
     )
+
+
+class ImageThumbnailInput(AdminFileWidget):
+    """The admin's file input with the current image shown as a thumbnail above it."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        if not value or not getattr(value, "url", None):
+            return field
+        return format_html(
+            '<img class="newsroom-thumbnail" src="{}" alt="" loading="lazy">{}', value.url, field
+        )
+
+
+def with_language(form: forms.BaseForm) -> None:
+    """Every text field of one language says which (`lang`), so that the browser spell-checks
+    Russian as Russian and English as English."""
+    for name, field in form.fields.items():
+        language = name.rsplit("_", 1)[-1]
+        if language in ("ru", "en") and isinstance(field.widget, (forms.TextInput, forms.Textarea)):
+            field.widget.attrs.setdefault("lang", language)
+            field.widget.attrs.setdefault("spellcheck", "true")
 
 
 class ReleaseAdminForm(forms.ModelForm):
     """The release form. `base_version` carries the version the person started from; saving
     over a newer version is refused (their input stays in the form) instead of overwriting."""
 
-    body_ru = body_field(_("body (Russian)"))
-    body_en = body_field(_("body (English)"))
-    image = LeadImageField(label=capfirst(_("lead image")), required=False)
+    body_ru = body_field(_("body (Russian)"), "ru")
+    body_en = body_field(_("body (English)"), "en")
+    image = LeadImageField(
+        label=capfirst(_("lead image")), required=False, widget=ImageThumbnailInput
+    )
     categories = forms.ModelMultipleChoiceField(
         label=capfirst(_("categories")),
         queryset=Category.objects.all(),
@@ -79,7 +109,6 @@ class ReleaseAdminForm(forms.ModelForm):
             "title_en",
             "lead_en",
             "body_en",
-            "published_at",
             "categories",
             "image",
             "image_alt_ru",
@@ -96,6 +125,7 @@ class ReleaseAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["base_version"] = self.instance.version
+        with_language(self)
         marker = gettext("required to publish")
         for name in REQUIRED_TO_PUBLISH:
             if name in self.fields:
@@ -115,15 +145,6 @@ class ReleaseAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             self.check_version(cleaned.get("base_version"))
-            status = self.locked.status if self.locked else self.instance.status
-            if (
-                status == Status.PUBLISHED
-                and "published_at" in self.fields
-                and not cleaned.get("published_at")
-            ):
-                self.add_error(
-                    "published_at", _("A published release must have a publication date.")
-                )
         return cleaned
 
     def check_version(self, base_version: int | None) -> None:
@@ -158,16 +179,59 @@ class ReleaseAdminForm(forms.ModelForm):
         )
 
 
+def time_zone_name() -> str:
+    """The press service's time zone as people read it: "Europe/Minsk (UTC+3)"."""
+    now = timezone.localtime()
+    offset = now.utcoffset() or datetime.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return (
+        f"{timezone.get_current_timezone_name()} (UTC{sign}{hours}{f':{rest:02}' if rest else ''})"
+    )
+
+
+class ReleaseSourceForm(forms.ModelForm):
+    """A source: "link text", not "label" (which read as the authors' signature in Russian)."""
+
+    class Meta:
+        model = ReleaseSource
+        fields = ["url", "kind", "label_ru", "label_en", "position"]
+        labels = {
+            "label_ru": _("Link text (Russian)"),
+            "label_en": _("Link text (English)"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with_language(self)
+
+
 class PublishForm(forms.Form):
+    """The one scheduling control: publish now, or at a time in the press service's zone."""
+
     at = forms.DateTimeField(
         label=_("Publication time"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_(
-            "Leave empty to publish now (or keep the date already set). A future time "
-            "schedules the release: it appears on the site at that moment."
-        ),
     )
+    help = _(
+        "Leave empty to publish now (or keep the date already set). A future time "
+        "schedules the release: it appears on the site at that moment. Time zone: %(zone)s."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].help_text = self.help % {"zone": time_zone_name()}
+
+
+class RescheduleForm(PublishForm):
+    help = _("The new moment the release appears on the site. Time zone: %(zone)s.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].required = True
+        self.fields["at"].label = _("New publication time")
 
 
 class CommentForm(forms.Form):

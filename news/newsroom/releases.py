@@ -10,10 +10,12 @@ and show its refusals as messages.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -44,7 +46,14 @@ from news.models import (
     WorkflowEvent,
 )
 from news.newsroom import diff
-from news.newsroom.forms import CommentForm, PublishForm, ReleaseAdminForm
+from news.newsroom.forms import (
+    CommentForm,
+    PublishForm,
+    ReleaseAdminForm,
+    ReleaseSourceForm,
+    RescheduleForm,
+    time_zone_name,
+)
 from news.public import preview
 from news.sanitize import sanitize_html
 
@@ -60,6 +69,8 @@ SUCCESS_MESSAGES = {
     "request_changes": _("“%(title)s” was sent back to its author with your comment."),
     "withdraw": _("“%(title)s” was withdrawn from the site."),
     "reopen": _("“%(title)s” is a draft again."),
+    "recall": _("“%(title)s” is back in your drafts; submit it again when it is ready."),
+    "cancel_schedule": _("The schedule of “%(title)s” is cancelled: it is back in review."),
 }
 TITLED = _("“%(title)s”: %(message)s")
 SCHEDULED_MESSAGE = _("“%(title)s” is scheduled: it appears on the site on %(when)s.")
@@ -269,16 +280,30 @@ class ReleaseAuthorInline(ReleaseInlinePermissions, admin.TabularInline):
     extra = 0
     verbose_name = _("author")
     verbose_name_plural = _("authors (in the order they sign)")
+    add_text = _("Add an author")
 
 
 class ReleaseSourceInline(ReleaseInlinePermissions, admin.StackedInline):
     model = ReleaseSource
+    form = ReleaseSourceForm
     formset = SourceFormSet
     fields = [("url", "kind"), ("label_ru", "label_en"), "position"]
+    add_text = _("Add a source")
     formfield_overrides = {
         models.URLField: {"widget": forms.URLInput(attrs={"class": "vURLField", "size": 60})}
     }
     extra = 0
+
+
+class InlineWithAddText(helpers.InlineAdminFormSet):
+    """An inline whose "add" link says what it adds ("Add an author"), in the words of its
+    `add_text`, instead of the stock "Add another %(verbose_name)s", which Russian cannot
+    inflect ("Добавить еще один Автор")."""
+
+    def inline_formset_data(self):
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = str(self.opts.add_text)
+        return json.dumps(data)
 
 
 # --- the release admin --------------------------------------------------------------------
@@ -323,7 +348,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["admin_extra/newsroom.css"]}
-        js = ["admin_extra/newsroom.js"]
+        js = ["admin_extra/newsroom.js", "admin_extra/unsaved_changes.js"]
 
     # --- who sees and edits what ---
 
@@ -402,7 +427,10 @@ class ReleaseAdmin(admin.ModelAdmin):
                     ),
                 },
             ),
-            (_("Publication"), {"fields": ["published_at", "categories"]}),
+            (
+                _("Publication"),
+                {"fields": ["public_date", "categories"] if obj else ["categories"]},
+            ),
             (
                 _("Lead image"),
                 {
@@ -423,11 +451,20 @@ class ReleaseAdmin(admin.ModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["rendered_body_ru", "rendered_body_en", *self.record_fields]
-        if not request.user.has_perm("news.publish_release"):
-            # The public date is the editors' decision (Publish / Schedule).
-            readonly.append("published_at")
-        return readonly
+        # The public date is set only by the workflow panel (Publish / Reschedule).
+        return ["rendered_body_ru", "rendered_body_en", "public_date", *self.record_fields]
+
+    @admin.display(description=_("publication date"))
+    def public_date(self, obj):
+        if obj is None or obj.published_at is None:
+            return gettext("not set yet: it is set when the release is published")
+        when = date_format(timezone.localtime(obj.published_at), "DATETIME_FORMAT")
+        if is_scheduled(obj):
+            return gettext("scheduled for %(when)s (%(zone)s)") % {
+                "when": when,
+                "zone": time_zone_name(),
+            }
+        return f"{when} ({time_zone_name()})"
 
     @admin.display(description=_("body (Russian)"))
     def rendered_body_ru(self, obj):
@@ -449,7 +486,16 @@ class ReleaseAdmin(admin.ModelAdmin):
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             if isinstance(inline, ReleaseAuthorInline) and obj is None:
                 formset.extra = 1 if profile else 0
+            if isinstance(inline, ReleaseSourceInline) and self.first_source(request, obj):
+                formset.extra = 1
             yield formset, inline
+
+    def first_source(self, request, obj) -> bool:
+        """True when the release has no source yet (and may be edited): its first source is
+        offered as the original page, the one a release usually has."""
+        return (obj is None or not obj.sources.exists()) and (
+            obj is None or self.has_change_permission(request, obj)
+        )
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -457,7 +503,19 @@ class ReleaseAdmin(admin.ModelAdmin):
             profile = self.own_author_profile(request)
             if profile is not None:
                 kwargs["initial"] = [{"author": profile.pk, "position": 0}]
+        if isinstance(inline, ReleaseSourceInline) and self.first_source(
+            request, obj if obj.pk else None
+        ):
+            # On POST too: an untouched first row is then unchanged, and not saved.
+            kwargs["initial"] = [{"kind": SourceKind.ORIGINAL}]
         return kwargs
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            if getattr(inline_formset.opts, "add_text", None):
+                inline_formset.__class__ = InlineWithAddText
+        return inline_formsets
 
     def save_model(self, request, obj, form, change):
         locked = form.locked
@@ -467,6 +525,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             obj.version = locked.version + 1
             obj.status = locked.status
             obj.first_published_at = locked.first_published_at
+            obj.published_at = locked.published_at
             obj.created_by_id = locked.created_by_id
         if not change:
             obj.created_by = request.user
@@ -508,18 +567,25 @@ class ReleaseAdmin(admin.ModelAdmin):
             request, "admin/news/release/edit_refused.html", context, status=409
         )
 
+    # "Save and submit" / "Save and publish": the form is saved first, then the transition acts
+    # on what was just saved, so an edit followed by an action is never lost.
+    SAVE_AND = {"_submit_for_review": "submit", "_save_and_publish": "publish"}
+
     def response_add(self, request, obj, post_url_continue=None):
-        if "_submit_for_review" in request.POST:
-            return self._save_and_submit(request, obj)
+        for button, transition in self.SAVE_AND.items():
+            if button in request.POST:
+                return self._save_and_fire(request, obj, transition)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if "_submit_for_review" in request.POST:
-            return self._save_and_submit(request, obj)
+        for button, transition in self.SAVE_AND.items():
+            if button in request.POST:
+                return self._save_and_fire(request, obj, transition)
         return super().response_change(request, obj)
 
-    def _save_and_submit(self, request, obj):
-        self._fire(request, obj, "submit")
+    def _save_and_fire(self, request, obj, transition):
+        self.message_user(request, gettext("Your changes were saved."), messages.SUCCESS)
+        self._fire(request, obj, transition)
         return redirect("admin:news_release_change", obj.pk)
 
     def get_view_on_site_url(self, obj=None):
@@ -563,11 +629,12 @@ class ReleaseAdmin(admin.ModelAdmin):
                 "label": transition.label,
                 "url": reverse("admin:news_release_transition", args=[release.pk, transition.name]),
             }
-            if transition.name == "publish":
+            if transition.name in ("publish", "reschedule"):
                 initial = {}
                 if release.published_at and release.published_at > timezone.now():
                     initial["at"] = timezone.localtime(release.published_at)
-                entry["form"] = PublishForm(initial=initial, auto_id="id_publish_%s")
+                form_class = PublishForm if transition.name == "publish" else RescheduleForm
+                entry["form"] = form_class(initial=initial, auto_id=f"id_{transition.name}_%s")
             elif transition.comment_required:
                 entry["form"] = CommentForm(auto_id=f"id_{transition.name}_%s")
                 entry["form"].fields["comment"].label = (
@@ -618,6 +685,9 @@ class ReleaseAdmin(admin.ModelAdmin):
             "newsroom_can_save_and_submit": editable
             and release.status == Status.DRAFT
             and workflow.may_fire(user, release, "submit"),
+            "newsroom_can_save_and_publish": editable
+            and release.status == Status.REVIEW
+            and workflow.may_fire(user, release, "publish"),
         }
 
     # --- list columns ---
@@ -707,6 +777,9 @@ class ReleaseAdmin(admin.ModelAdmin):
             "request_changes": workflow.request_changes,
             "withdraw": workflow.withdraw,
             "reopen": workflow.reopen,
+            "recall": workflow.recall,
+            "reschedule": workflow.reschedule,
+            "cancel_schedule": workflow.cancel_schedule,
         }
         try:
             services[name](release, by=request.user, **kwargs)
@@ -722,7 +795,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request, TITLED % {"title": title, "message": message}, messages.ERROR
             )
             return False
-        if name == "publish" and is_scheduled(release):
+        if name in ("publish", "reschedule") and is_scheduled(release):
             when = date_format(timezone.localtime(release.published_at), "DATETIME_FORMAT")
             message = SCHEDULED_MESSAGE % {"title": title, "when": when}
         else:
@@ -737,8 +810,8 @@ class ReleaseAdmin(admin.ModelAdmin):
             raise Http404(gettext("No such action."))
         release = self._visible_object(request, object_id)
         kwargs = {}
-        if transition == "publish":
-            form = PublishForm(request.POST)
+        if transition in ("publish", "reschedule"):
+            form = (PublishForm if transition == "publish" else RescheduleForm)(request.POST)
             if not form.is_valid():
                 for errors in form.errors.values():
                     self.message_user(request, " ".join(errors), messages.ERROR)

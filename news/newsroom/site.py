@@ -57,6 +57,31 @@ class NewsroomAdminSite(admin.AdminSite):
     def logout(self, request, extra_context=None):
         return speaking_interface_language(super().logout)(request, extra_context)
 
+    def get_urls(self):
+        from django.urls import path
+
+        from news.newsroom import invitations
+
+        welcome = speaking_interface_language  # open to the invited person, not signed in yet
+        return [
+            path(
+                "invite/",
+                self.admin_view(functools.partial(invitations.invite_view, self)),
+                name="invite_colleague",
+            ),
+            path(
+                "welcome/<uidb64>/<token>/",
+                welcome(invitations.AcceptInvitationView.as_view()),
+                name="invitation_accept",
+            ),
+            path(
+                "welcome/done/",
+                welcome(invitations.InvitationDoneView.as_view()),
+                name="invitation_done",
+            ),
+            *super().get_urls(),
+        ]
+
     def index(self, request, extra_context=None):
         from news.newsroom.releases import newsroom_queue
 

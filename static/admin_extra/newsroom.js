@@ -3,6 +3,8 @@
 // 2. The rich-text editor's toolbar speaks the interface language: django-prose-editor
 //    translates its dialogs through the admin's JavaScript catalogue but not the button
 //    titles, so they are translated here (catalogue: locale/admin/ru/LC_MESSAGES/djangojs.po).
+// 3. The editor writes in its field's language: `lang` (from the textarea, set by the form)
+//    and the browser's spell-checker on, so Russian text is checked as Russian.
 "use strict";
 
 (() => {
@@ -68,6 +70,15 @@
     }
   });
   observer.observe(document.documentElement, { childList: true, subtree: true });
+
+  document.addEventListener("prose-editor:ready", (event) => {
+    const { editor, textarea } = event.detail;
+    const language = textarea.getAttribute("lang");
+    if (language) {
+      editor.view.dom.setAttribute("lang", language);
+    }
+    editor.view.dom.setAttribute("spellcheck", "true");
+  });
 
   document.addEventListener("focusin", (event) => {
     if (event.target.matches?.("input.newsroom-share")) {

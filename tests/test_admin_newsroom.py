@@ -1,0 +1,137 @@
+"""The change page's one way to act (issue 14): "Save and …" buttons save the edit before the
+transition; recall, reschedule and cancel in the workflow panel."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from news import workflow
+from news.models import Status
+from tests.factories import DraftFactory, PublishedFactory, ReviewFactory, ScheduledFactory
+from tests.test_admin import change_url, message_texts, release_data, transitions_shown
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def author_client(client, author_user):
+    client.force_login(author_user)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor_user):
+    client.force_login(editor_user)
+    return client
+
+
+def transition_url(release, name):
+    return reverse("admin:news_release_transition", args=[release.pk, name])
+
+
+class TestSaveAndAct:
+    def test_save_and_publish_publishes_the_edit(self, editor_client):
+        release = ReviewFactory()
+        data = release_data(release, title_ru="Исправленный заголовок", _save_and_publish="1")
+        del data["_save"]
+        response = editor_client.post(change_url(release), data, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 302
+        release.refresh_from_db()
+        assert (release.title_ru, release.status) == ("Исправленный заголовок", Status.PUBLISHED)
+        assert release.is_public("ru")
+        assert message_texts(response)[-1] == "“Исправленный заголовок” is published."
+
+    def test_save_and_publish_of_an_incomplete_edit_saves_and_explains(self, editor_client):
+        release = ReviewFactory()
+        data = release_data(release, lead_ru="", _save_and_publish="1")
+        response = editor_client.post(change_url(release), data, HTTP_ACCEPT_LANGUAGE="en")
+        release.refresh_from_db()
+        assert release.lead_ru == ""  # the edit is kept...
+        assert release.status == Status.REVIEW  # ...and not published
+        assert "The Russian lead is required." in message_texts(response)[-1]
+
+    def test_save_and_submit_submits_the_edit(self, author_client, author_user):
+        release = DraftFactory(created_by=author_user)
+        data = release_data(release, title_ru="Новый", _submit_for_review="1")
+        author_client.post(change_url(release), data)
+        release.refresh_from_db()
+        assert (release.title_ru, release.status) == ("Новый", Status.REVIEW)
+
+    def test_save_and_submit_refuses_half_an_english_version(self, author_client, author_user):
+        release = DraftFactory(created_by=author_user)
+        data = release_data(release, body_en="", _submit_for_review="1")
+        response = author_client.post(change_url(release), data, HTTP_ACCEPT_LANGUAGE="en")
+        release.refresh_from_db()
+        assert release.status == Status.DRAFT
+        assert "English version is incomplete" in message_texts(response)[-1]
+
+    def test_buttons_offered_by_state(self, editor_client):
+        page = editor_client.get(change_url(ReviewFactory())).content.decode()
+        assert 'name="_save_and_publish"' in page
+        assert "unsaved_changes.js" in page
+        page = editor_client.get(change_url(DraftFactory())).content.decode()
+        assert 'name="_save_and_publish"' not in page
+
+
+class TestPanel:
+    def test_recall_by_the_submitter(self, author_client, author_user):
+        release = DraftFactory(created_by=author_user)
+        workflow.submit(release, by=author_user)
+        assert "recall" in transitions_shown(author_client.get(change_url(release)))
+        author_client.post(transition_url(release, "recall"))
+        release.refresh_from_db()
+        assert release.status == Status.DRAFT
+
+    def test_recall_by_someone_else_is_refused(self, editor_client, author_user):
+        release = DraftFactory(created_by=author_user)
+        workflow.submit(release, by=author_user)
+        assert "recall" not in transitions_shown(editor_client.get(change_url(release)))
+        response = editor_client.post(transition_url(release, "recall"))
+        release.refresh_from_db()
+        assert release.status == Status.REVIEW
+        assert "not allowed" in message_texts(response)[0]
+
+    def test_reschedule_and_cancel(self, editor_client):
+        release = ScheduledFactory()
+        page = editor_client.get(change_url(release)).content.decode()
+        assert "Europe/Minsk (UTC+3)" in page
+        at = timezone.localtime(timezone.now() + datetime.timedelta(days=5)).replace(
+            second=0, microsecond=0
+        )
+        response = editor_client.post(
+            transition_url(release, "reschedule"), {"at": at.strftime("%Y-%m-%dT%H:%M")}
+        )
+        release.refresh_from_db()
+        assert release.published_at == at
+        assert "is scheduled" in message_texts(response)[0]
+        editor_client.post(transition_url(release, "cancel_schedule"))
+        release.refresh_from_db()
+        assert (release.status, release.published_at) == (Status.REVIEW, None)
+
+    def test_reschedule_needs_a_future_time(self, editor_client):
+        release = ScheduledFactory()
+        before = release.published_at
+        past = timezone.localtime(timezone.now() - datetime.timedelta(days=1))
+        for data in ({"at": ""}, {"at": past.strftime("%Y-%m-%dT%H:%M")}):
+            response = editor_client.post(transition_url(release, "reschedule"), data)
+            assert message_texts(response)
+        release.refresh_from_db()
+        assert release.published_at == before
+
+    def test_public_release_offers_no_reschedule(self, editor_client):
+        shown = transitions_shown(editor_client.get(change_url(PublishedFactory())))
+        assert not shown & {"reschedule", "cancel_schedule"}
+
+
+def test_authors_see_the_date_only_as_text(author_client, author_user):
+    release = DraftFactory(created_by=author_user)
+    page = author_client.get(change_url(release), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'name="published_at' not in page
+    assert "ещё не задана: её задают при публикации" in page
