@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from news import notifications
 from news.models import Release, Status, WorkflowEvent
+from news.publication_dates import check_publication_date
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ def publish(
     """Publish a reviewed release, now or at `at` (a future `at` schedules it: it becomes
     public at that moment by the query rule, with no job to run). Without `at` a release keeps
     the public date it already had (a re-publication), else it gets the current time."""
+    check_publication_date(at)
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
 

@@ -247,6 +247,9 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 
 PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
+# Publication dates must fall between this year and PUBLICATION_YEARS_AHEAD years from now.
+PUBLICATION_YEARS_MIN = env.int("PUBLICATION_YEARS_MIN", default=1990)
+PUBLICATION_YEARS_AHEAD = env.int("PUBLICATION_YEARS_AHEAD", default=5)
 FEED_ITEMS = env.int("FEED_ITEMS", default=50)
 
 # Security: what needs HTTPS follows SITE_URL's scheme. See README, "Security".

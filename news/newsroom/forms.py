@@ -15,6 +15,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 
 from news.images import LeadImageField
 from news.models import Category, Release, Status
+from news.publication_dates import check_publication_date
 from news.sanitize import sanitize_html
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
@@ -111,6 +112,11 @@ class ReleaseAdminForm(forms.ModelForm):
         self.locked = None
         self.conflict = None
 
+    def clean_published_at(self):
+        value = self.cleaned_data.get("published_at")
+        check_publication_date(value)
+        return value
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
@@ -167,6 +173,7 @@ class PublishForm(forms.Form):
             "Leave empty to publish now (or keep the date already set). A future time "
             "schedules the release: it appears on the site at that moment."
         ),
+        validators=[check_publication_date],
     )
 
 
