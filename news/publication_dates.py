@@ -36,3 +36,34 @@ def check_publication_date(value: datetime.datetime | datetime.date | None) -> N
             code="publication_date_out_of_range",
             params={"first": years.start, "last": years.stop - 1},
         )
+
+
+class YearConverter:
+    """`<year:year>` in a URL: ASCII digits naming an allowed publication year; any other
+    year (1, 99999...) does not match, so the archive answers 404 instead of overflowing."""
+
+    regex = "[0-9]{1,6}"
+
+    def to_python(self, value: str) -> int:
+        year = int(value)
+        if not is_allowed_year(year):
+            raise ValueError(value)
+        return year
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+class MonthConverter:
+    """`<month:month>`: 1 to 12, one or two ASCII digits."""
+
+    regex = "[0-9]{1,2}"
+
+    def to_python(self, value: str) -> int:
+        month = int(value)
+        if not 1 <= month <= 12:
+            raise ValueError(value)
+        return month
+
+    def to_url(self, value) -> str:
+        return str(int(value))
