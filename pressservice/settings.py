@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A database outage answers 503 + Retry-After, never 500 (pressservice/middleware.py).
     "pressservice.middleware.DatabaseUnavailableMiddleware",
+    # A query string with NUL or other control characters answers 400.
+    "pressservice.middleware.ControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Warm anonymous public pages, before sessions, auth, CSRF, locale (news/cache/middleware.py).
     "news.cache.middleware.PublicPageCacheMiddleware",

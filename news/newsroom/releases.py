@@ -44,6 +44,7 @@ from news.models import (
     WorkflowEvent,
 )
 from news.newsroom import diff
+from news.newsroom.changelist import BoundedDatesChangeList
 from news.newsroom.forms import CommentForm, PublishForm, ReleaseAdminForm
 from news.public import preview
 from news.sanitize import sanitize_html
@@ -284,7 +285,7 @@ class ReleaseSourceInline(ReleaseInlinePermissions, admin.StackedInline):
 # --- the release admin --------------------------------------------------------------------
 
 
-class ReleaseChangeList(admin.views.main.ChangeList):
+class ReleaseChangeList(BoundedDatesChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         # The list never shows the bodies (search still looks in them).
         return super().get_queryset(request, exclude_parameters).defer("body_ru", "body_en")
@@ -987,6 +988,9 @@ class WorkflowEventAdmin(admin.ModelAdmin):
     list_select_related = ["release", "actor"]
     search_fields = ["release__title_ru", "release__title_en", "comment"]
     date_hierarchy = "created_at"
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDatesChangeList
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -1,0 +1,132 @@
+"""Hardening, round two (issue 15): each finding of the attack session, as the rule it breaks.
+Junk input answers 400/404, never 500; dates stay in range; re-imports never silently
+overwrite an editor's correction; private releases stay private; uploads lose their metadata."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from news import importers, workflow
+from news.models import Release, Status, WorkflowEvent
+from news.publication_dates import allowed_years
+from tests.factories import PublishedFactory, ReviewFactory, ScheduledFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- publication dates ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00", "1989-12-31T23:00", "9999-12-31T00:00"])
+def test_the_publish_action_refuses_a_date_out_of_range(client, editor_user, at):
+    release = ReviewFactory()
+    client.force_login(editor_user)
+    url = reverse("admin:news_release_transition", args=[release.pk, "publish"])
+    response = client.post(url, {"at": at}, follow=True)
+    assert response.status_code == 200
+    release.refresh_from_db()
+    assert release.status == Status.REVIEW
+    assert release.published_at is None
+    assert "1990" in response.content.decode()
+    assert not WorkflowEvent.objects.filter(to_status=Status.PUBLISHED).exists()
+
+
+def test_the_publish_service_refuses_year_one():
+    release = ReviewFactory()
+    with pytest.raises(workflow.ValidationError):
+        workflow.publish(release, by=None, at=datetime.datetime(1, 1, 2))
+    release.refresh_from_db()
+    assert release.status == Status.REVIEW
+    # A date inside the range publishes.
+    workflow.publish(release, by=None, at=timezone.now() - datetime.timedelta(days=1))
+    assert release.status == Status.PUBLISHED
+
+
+def test_the_range_follows_the_settings(settings):
+    settings.PUBLICATION_YEARS_MIN = 2000
+    settings.PUBLICATION_YEARS_AHEAD = 1
+    years = allowed_years()
+    assert years.start == 2000
+    assert years.stop - 1 == timezone.now().year + 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "archive/1/",
+        "archive/0001/",
+        "archive/9999/",
+        "archive/2020/13/",
+        "archive/2020/0/",
+        "archive/99999999999999999999/",
+    ],
+)
+def test_archives_of_impossible_dates_are_404(client, path):
+    PublishedFactory()
+    assert client.get(f"/ru/news/{path}").status_code == 404
+
+
+def test_an_archive_of_an_allowed_year_still_answers(client):
+    release = PublishedFactory()
+    year = timezone.localtime(release.published_at).year
+    assert client.get(f"/ru/news/archive/{year}/").status_code == 200
+
+
+# --- the admin's filters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "published_at__year=1",
+        "published_at__year=9999&published_at__month=12",
+        "published_at__year=9999&published_at__month=12&published_at__day=31",
+        "published_at__year=2020&published_at__month=13",
+        "published_at__year=%C2%B2",
+        "status__exact=%00",
+        "status__exact=%01x",
+        "q=%00",
+        "published_at__gte=0001-01-01",
+        "p=%C2%B2",
+        "o=%00",
+    ],
+)
+def test_admin_list_filters_never_answer_500(client, superuser, query):
+    PublishedFactory()
+    client.force_login(superuser)
+    response = client.get(reverse("admin:news_release_changelist") + "?" + query)
+    assert response.status_code in (200, 302, 400)
+
+
+@pytest.mark.parametrize("term", ["%00", "x%00y", "%01"])
+def test_admin_autocomplete_with_control_characters_never_answers_500(client, superuser, term):
+    client.force_login(superuser)
+    url = "/admin/autocomplete/?app_label=news&model_name=release&field_name=authors&term=" + term
+    assert client.get(url).status_code in (200, 400, 403, 404)
+
+
+def test_workflow_event_list_date_hierarchy_out_of_range(client, superuser):
+    client.force_login(superuser)
+    url = reverse("admin:news_workflowevent_changelist")
+    response = client.get(url + "?created_at__year=9999&created_at__month=12")
+    assert response.status_code == 302 and "e=1" in response["Location"]
+    assert client.get(url + f"?created_at__year={timezone.now().year}").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["status__exact=%00", "q=a%00b", "page=%01", "x%00=1"])
+def test_query_strings_with_control_characters_answer_400(client, superuser, query):
+    assert client.get("/ru/news/?" + query).status_code == 400
+    client.force_login(superuser)
+    assert client.get(reverse("admin:news_release_changelist") + "?" + query).status_code == 400
+
+
+def test_tabs_and_cyrillic_in_a_query_string_are_fine(client):
+    assert client.get("/ru/news/search/?q=%D0%BF%D1%80%D0%B5%D1%81%D1%81").status_code != 400
