@@ -130,3 +130,60 @@ def test_query_strings_with_control_characters_answer_400(client, superuser, que
 
 def test_tabs_and_cyrillic_in_a_query_string_are_fine(client):
     assert client.get("/ru/news/search/?q=%D0%BF%D1%80%D0%B5%D1%81%D1%81").status_code != 400
+
+
+# --- workflow comments --------------------------------------------------------------------
+
+
+def test_a_workflow_comment_goes_through_its_form_and_its_limit(client, editor_user):
+    release = PublishedFactory()
+    client.force_login(editor_user)
+    url = reverse("admin:news_release_transition", args=[release.pk, "withdraw"])
+    response = client.post(url, {"comment": "x" * 5_000_000}, follow=True)
+    assert response.status_code == 200
+    release.refresh_from_db()
+    assert release.status == Status.PUBLISHED
+    assert not WorkflowEvent.objects.filter(to_status=Status.WITHDRAWN).exists()
+    client.post(url, {"comment": "Ошибка\x01 в дате"})
+    release.refresh_from_db()
+    assert release.status == Status.WITHDRAWN
+    assert WorkflowEvent.objects.get(to_status=Status.WITHDRAWN).comment == "Ошибка в дате"
+
+
+def test_a_comment_with_nul_is_refused_cleanly(client, editor_user):
+    release = ReviewFactory()
+    client.force_login(editor_user)
+    url = reverse("admin:news_release_transition", args=[release.pk, "request_changes"])
+    response = client.post(url, {"comment": "a\x00b"}, follow=True)
+    assert response.status_code == 200
+    release.refresh_from_db()
+    assert release.status == Status.REVIEW
+    assert WorkflowEvent.objects.filter(to_status=Status.DRAFT).count() == 0
+
+
+# --- who sees what in the newsroom --------------------------------------------------------
+
+
+def test_an_author_cannot_open_or_list_another_authors_scheduled_release(
+    client, author_user, other_author_user
+):
+    scheduled = ScheduledFactory(created_by=other_author_user, title_ru="Под эмбарго")
+    public = PublishedFactory(created_by=other_author_user, title_ru="Уже опубликован")
+    own = ScheduledFactory(created_by=author_user, title_ru="Мой запланированный")
+    client.force_login(author_user)
+    changelist = client.get(reverse("admin:news_release_changelist") + "?view=scheduled")
+    text = changelist.content.decode()
+    assert "Под эмбарго" not in text
+    assert "Мой запланированный" in text
+    assert client.get(reverse("admin:news_release_change", args=[scheduled.pk])).status_code in (
+        302,
+        403,
+        404,
+    )
+    assert client.get(reverse("admin:news_release_history", args=[scheduled.pk])).status_code in (
+        302,
+        403,
+        404,
+    )
+    assert client.get(reverse("admin:news_release_change", args=[public.pk])).status_code == 200
+    assert client.get(reverse("admin:news_release_change", args=[own.pk])).status_code == 200

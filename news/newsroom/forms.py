@@ -16,7 +16,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from news.images import LeadImageField
 from news.models import Category, Release, Status
 from news.publication_dates import check_publication_date
-from news.sanitize import sanitize_html
+from news.sanitize import sanitize_html, strip_control_characters
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
 # one HTML policy, applied again on save); tests/test_admin.py checks the two stay in step.
@@ -54,6 +54,13 @@ def body_field(label) -> ProseEditorFormField:
         sanitize=sanitize_html,
         widget=AdminProseEditorWidget,
     )
+
+
+PLAIN_TEXT_FIELDS = [
+    f"{name}_{language}"
+    for name in ("title", "lead", "image_alt", "image_caption")
+    for language in ("ru", "en")
+]
 
 
 class ReleaseAdminForm(forms.ModelForm):
@@ -119,6 +126,10 @@ class ReleaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # Plain-text fields lose stray control characters (NUL is refused by the field).
+        for name in PLAIN_TEXT_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = strip_control_characters(cleaned[name])
         if self.instance.pk:
             self.check_version(cleaned.get("base_version"))
             status = self.locked.status if self.locked else self.instance.status
@@ -182,4 +193,9 @@ class CommentForm(forms.Form):
         label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
+        # Whether a transition needs a comment is the workflow's rule (and message).
+        required=False,
     )
+
+    def clean_comment(self):
+        return strip_control_characters(self.cleaned_data["comment"]).strip()
