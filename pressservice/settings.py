@@ -247,6 +247,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+# An animation with more frames is refused before they are decoded.
+IMAGE_MAX_FRAMES = env.int("IMAGE_MAX_FRAMES", default=300)
 
 PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
 # Publication dates must fall between this year and PUBLICATION_YEARS_AHEAD years from now.

@@ -187,3 +187,67 @@ def test_an_author_cannot_open_or_list_another_authors_scheduled_release(
     )
     assert client.get(reverse("admin:news_release_change", args=[public.pk])).status_code == 200
     assert client.get(reverse("admin:news_release_change", args=[own.pk])).status_code == 200
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (40, 20), "red")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° when shown
+    exif[0x8825] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}  # GPS
+    exif[0x010F] = "Camera maker"
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif, comment=b"secret comment")
+    return output.getvalue()
+
+
+def upload(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_a_stored_jpeg_loses_its_gps_and_keeps_its_way_up():
+    from news.images import LeadImageField
+
+    original = jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)
+    stored = LeadImageField().clean(upload(original, "photo.jpg")).read()
+    image = Image.open(io.BytesIO(stored))
+    assert not image.getexif()
+    assert b"secret comment" not in stored and b"Camera maker" not in stored
+    assert image.size == (20, 40)  # the orientation applied to the pixels
+
+
+def test_a_stored_png_loses_what_follows_its_end():
+    from news.images import LeadImageField
+
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(output, format="PNG")
+    original = output.getvalue() + b"<script>alert(1)</script>"
+    stored = LeadImageField().clean(upload(original, "picture.png")).read()
+    assert stored.endswith(b"IEND\xaeB`\x82")
+    assert b"<script>" not in stored
+    assert Image.open(io.BytesIO(stored)).size == (8, 8)
+
+
+def animated_gif(frames: int) -> bytes:
+    images = [Image.new("L", (1, 1), n % 256) for n in range(frames)]
+    output = io.BytesIO()
+    images[0].save(output, format="GIF", save_all=True, append_images=images[1:], duration=10)
+    return output.getvalue()
+
+
+def test_an_animation_over_the_frame_limit_is_refused(settings):
+    from django.core.exceptions import ValidationError
+
+    from news.images import LeadImageField
+
+    settings.IMAGE_MAX_FRAMES = 20
+    with pytest.raises(ValidationError) as error:
+        LeadImageField().clean(upload(animated_gif(21), "many.gif"))
+    assert error.value.code == "too_many_frames"
+    stored = LeadImageField().clean(upload(animated_gif(20), "few.gif")).read()
+    assert Image.open(io.BytesIO(stored)).n_frames == 20
