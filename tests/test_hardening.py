@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from news import importers, workflow
+from news import workflow
 from news.models import Release, Status, WorkflowEvent
 from news.publication_dates import allowed_years
 from tests.factories import PublishedFactory, ReviewFactory, ScheduledFactory
@@ -251,3 +251,112 @@ def test_an_animation_over_the_frame_limit_is_refused(settings):
     assert error.value.code == "too_many_frames"
     stored = LeadImageField().clean(upload(animated_gif(20), "few.gif")).read()
     assert Image.open(io.BytesIO(stored)).n_frames == 20
+
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+
+def test_notification_subjects_are_plain_text(
+    author_user, editor_user, django_capture_on_commit_callbacks
+):
+    from tests.factories import DraftFactory
+
+    release = DraftFactory(created_by=author_user, title_ru='Итоги "саммита" <СНГ> & O\'Neil')
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit(release, by=author_user)
+    subject = mail.outbox[0].subject
+    assert 'Итоги "саммита" <СНГ> & O\'Neil' in subject
+    assert "&quot;" not in subject and "&lt;" not in subject and "&#x27;" not in subject
+
+
+# --- re-import ------------------------------------------------------------------------------
+
+RELEASE_TEXT = """Пресс-служба Исполнительного комитета СНГ
+Заседание Совета министров
+
+Сегодня в Минске прошло заседание Совета министров иностранных дел.
+
+Участники обсудили вопросы сотрудничества.
+
+Адрес страницы в интернете: https://old.example.org/news/57
+"""
+
+
+def write_release(tmp_path, text=RELEASE_TEXT, name="57.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_import(*args) -> str:
+    out = io.StringIO()
+    call_command("import_releases", *map(str, args), stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def corrected_by_an_editor(path, editor_user) -> Release:
+    run_import(path, "--published-at", "2011-12-14T12:00:00+03:00")
+    release = Release.objects.get()
+    assert release.status == Status.PUBLISHED
+    release.lead_ru = "Исправленный редактором лид."
+    release._history_user = editor_user
+    release.save()
+    return release
+
+
+def test_reimport_does_not_overwrite_a_published_release_corrected_by_an_editor(
+    tmp_path, editor_user
+):
+    path = write_release(tmp_path)
+    release = corrected_by_an_editor(path, editor_user)
+    version = release.version
+    with pytest.raises(CommandError):
+        out = run_import(path, "--published-at", "2011-12-14T12:00:00+03:00")
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_releases", str(path), stdout=out, stderr=out)
+    assert f"release #{release.pk}" in out.getvalue()
+    assert "--force" in out.getvalue()
+    release.refresh_from_db()
+    assert release.lead_ru == "Исправленный редактором лид."
+    assert release.version == version
+
+
+def test_reimport_with_force_overwrites(tmp_path, editor_user):
+    path = write_release(tmp_path)
+    release = corrected_by_an_editor(path, editor_user)
+    out = run_import(path, "--force")
+    assert "lead_ru" in out
+    release.refresh_from_db()
+    assert release.lead_ru.startswith("Сегодня в Минске")
+
+
+def test_reimport_of_an_untouched_draft_and_of_the_same_text_still_works(tmp_path):
+    path = write_release(tmp_path)
+    run_import(path)
+    path.write_text(RELEASE_TEXT.replace("сотрудничества", "партнёрства"), encoding="utf-8")
+    run_import(path)  # a draft nobody touched: updated
+    assert "партнёрства" in Release.objects.get().body_ru
+    workflow.submit(Release.objects.get(), by=None)
+    assert "text unchanged" in run_import(path)  # same text again: nothing to overwrite
+
+
+def test_dry_run_reports_and_writes_nothing(tmp_path, editor_user):
+    path = write_release(tmp_path)
+    out = run_import(path, "--dry-run")
+    assert "would create" in out and "nothing written" in out
+    assert Release.objects.count() == 0
+    release = corrected_by_an_editor(path, editor_user)
+    out = run_import(path, "--dry-run", "--force")
+    assert "would update" in out and "lead_ru" in out
+    release.refresh_from_db()
+    assert release.lead_ru == "Исправленный редактором лид."
+
+
+def test_the_importer_refuses_a_date_out_of_range_and_strips_control_characters(tmp_path):
+    path = write_release(tmp_path, RELEASE_TEXT.replace("Заседание", "Засе\x01дание"))
+    with pytest.raises(CommandError):
+        run_import(path, "--published-at", "0001-01-02")
+    assert Release.objects.count() == 0
+    run_import(path)
+    assert Release.objects.get().title_ru == "Заседание Совета министров"
