@@ -153,6 +153,12 @@ if CACHES["default"]["BACKEND"].startswith("django_redis"):
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 2)
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_TIMEOUT", 2)
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    # A cache in the process (or on disk) is bounded by entries; Redis by its own maxmemory
+    # with an LRU policy (deploy/redis.conf).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=3000)
+    )
 # Public pages are cached per language for this long; publish/edit/withdraw invalidate at once.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 

@@ -360,3 +360,42 @@ def test_the_importer_refuses_a_date_out_of_range_and_strips_control_characters(
     assert Release.objects.count() == 0
     run_import(path)
     assert Release.objects.get().title_ru == "Заседание Совета министров"
+
+
+# --- the public page cache ------------------------------------------------------------------
+
+
+def cache_keys() -> set:
+    from django.core.cache import cache
+
+    return set(cache._cache)  # the test settings' local-memory cache
+
+
+def test_unknown_parameters_add_no_cache_entries(client):
+    import secrets
+
+    PublishedFactory()
+    client.get("/ru/news/")
+    client.get("/ru/news/")
+    before = cache_keys()
+    for _ in range(20):
+        assert client.get(f"/ru/news/?utm={secrets.token_hex(200)}").status_code == 200
+    assert cache_keys() == before
+    client.get("/ru/news/?page=1")  # a parameter the page reads is a page of its own
+    assert len(cache_keys()) > len(before)
+
+
+def test_repeated_page_parameters_never_share_an_entry(client):
+    for n in range(25):
+        PublishedFactory(title_ru=f"Релиз номер {n:02d}")
+    first = client.get("/ru/news/?page=1&page=2&z=X").content.decode()
+    second = client.get("/ru/news/?page=2&z=X&page=1").content.decode()
+    assert "Релиз номер 00" in first and "Релиз номер 00" not in second
+    assert "Релиз номер 24" in second and "Релиз номер 24" not in first
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "%D9%A3", "%EF%BC%91", "last", "-1", "0", "99999"])
+def test_page_numbers_are_ascii_digits_within_range(client, page):
+    PublishedFactory()
+    assert client.get(f"/ru/news/?page={page}").status_code == 404
+    assert client.get("/ru/news/?page=1").status_code == 200
