@@ -126,6 +126,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Reading a stored BC or year-10000 timestamp never raises (pressservice/postgresql.py).
+    import pressservice.postgresql  # noqa: E402, F401
+
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Off by default: a check is one more round trip on every request. Without it, after a
     # database restart each worker answers one request 503 (Retry-After) on its dead

@@ -399,3 +399,21 @@ def test_page_numbers_are_ascii_digits_within_range(client, page):
     PublishedFactory()
     assert client.get(f"/ru/news/?page={page}").status_code == 404
     assert client.get("/ru/news/?page=1").status_code == 200
+
+
+@pytest.mark.postgresql
+def test_a_stored_bc_timestamp_takes_no_page_down(client, superuser):
+    from django.db import connection
+
+    release = PublishedFactory(title_ru="Повреждённая дата")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE news_release SET published_at = '0001-12-31 22:10:00+00 BC' WHERE id = %s",
+            [release.pk],
+        )
+    release.refresh_from_db()
+    assert release.published_at.year == 1
+    assert client.get("/ru/news/").status_code == 200
+    client.force_login(superuser)
+    assert client.get(reverse("admin:news_release_changelist")).status_code == 200
+    assert client.get(reverse("admin:news_release_change", args=[release.pk])).status_code == 200
