@@ -62,6 +62,16 @@ TRANSITIONS: dict[str, Transition] = {
     ]
 }  # fmt: skip
 
+# What someone who may not fire a transition is told (one sentence each: the verbs do not
+# share one grammatical frame).
+REFUSALS = {
+    "submit": gettext_lazy("You are not allowed to submit this release for review."),
+    "publish": gettext_lazy("You are not allowed to publish this release."),
+    "request_changes": gettext_lazy("You are not allowed to request changes to this release."),
+    "withdraw": gettext_lazy("You are not allowed to withdraw this release."),
+    "reopen": gettext_lazy("You are not allowed to reopen this release as a draft."),
+}
+
 
 def is_owner(user: AbstractBaseUser, release: Release) -> bool:
     return release.created_by_id is not None and release.created_by_id == user.pk
@@ -141,10 +151,7 @@ def _fire(
             code="comment_required",
         )
     if not may_fire(by, release, name):
-        raise PermissionDenied(
-            _("You are not allowed to %(action)s this release.")
-            % {"action": str(transition.label).lower()}
-        )
+        raise PermissionDenied(str(REFUSALS[name]))
     with transaction.atomic():
         current = Release.objects.select_for_update().get(pk=release.pk)
         if current.status not in transition.sources:

@@ -127,7 +127,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reading a stored BC or year-10000 timestamp never raises (pressservice/postgresql.py).
-    import pressservice.postgresql  # noqa: E402, F401
+    import pressservice.postgresql  # noqa: F401
 
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Off by default: a check is one more round trip on every request. Without it, after a
@@ -184,7 +184,8 @@ _email_options = {
 if not _email["EMAIL_BACKEND"].endswith(("smtp.EmailBackend", "filebased.EmailBackend")):
     _email_options = {}
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    _email_options = {"file_path": _email_options.get("file_path", "")}
+    # django-environ drops the leading slash of filemail:///var/mail/x; the path is absolute.
+    _email_options = {"file_path": "/" + _email_options.get("file_path", "").lstrip("/")}
 else:
     _email_options.pop("file_path", None)
     _email_options["timeout"] = 10

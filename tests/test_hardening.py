@@ -417,3 +417,24 @@ def test_a_stored_bc_timestamp_takes_no_page_down(client, superuser):
     client.force_login(superuser)
     assert client.get(reverse("admin:news_release_changelist")).status_code == 200
     assert client.get(reverse("admin:news_release_change", args=[release.pk])).status_code == 200
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def test_a_filemail_path_is_absolute(tmp_path):
+    from tests.test_deploy import manage, production_env
+
+    folder = tmp_path / "mail"
+    env = production_env(tmp_path, EMAIL_URL=f"filemail://{folder}")
+    result = manage(env, "shell", "-c", "from django.conf import settings; print(settings.MAILERS)")
+    assert result.returncode == 0, result.stderr
+    assert f"'file_path': '{folder}'" in result.stdout
+
+
+def test_refusals_read_as_sentences(author_user):
+    from django.core.exceptions import PermissionDenied
+
+    release = ReviewFactory()
+    with pytest.raises(PermissionDenied, match="request changes to this release"):
+        workflow.request_changes(release, by=author_user, comment="Нет")
