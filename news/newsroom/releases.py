@@ -1001,9 +1001,6 @@ class WorkflowEventAdmin(admin.ModelAdmin):
     search_fields = ["release__title_ru", "release__title_en", "comment"]
     date_hierarchy = "created_at"
 
-    def get_changelist(self, request, **kwargs):
-        return BoundedDatesChangeList
-
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if sees_all_releases(request.user):

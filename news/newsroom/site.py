@@ -47,6 +47,23 @@ class NewsroomAdminSite(admin.AdminSite):
     site_title = _("Newsroom")
     index_title = _("Newsroom")
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model admin's change list bounds its date filters (`BoundedDatesChangeList`):
+        also those of contrib and third-party apps (axes' attempts, users)."""
+        from news.newsroom.changelist import BoundedDatesChangeList
+
+        admin_class = admin_class or admin.ModelAdmin
+        if admin_class.get_changelist is admin.ModelAdmin.get_changelist:
+            admin_class = type(
+                admin_class.__name__,
+                (admin_class,),
+                {
+                    "__module__": admin_class.__module__,
+                    "get_changelist": lambda self, request, **kwargs: BoundedDatesChangeList,
+                },
+            )
+        return super().register(model_or_iterable, admin_class, **options)
+
     def admin_view(self, view, cacheable=False):
         return super().admin_view(speaking_interface_language(view), cacheable)
 
