@@ -438,3 +438,17 @@ def test_refusals_read_as_sentences(author_user):
     release = ReviewFactory()
     with pytest.raises(PermissionDenied, match="request changes to this release"):
         workflow.request_changes(release, by=author_user, comment="Нет")
+
+
+def test_the_new_messages_are_in_russian():
+    from django.utils import translation
+
+    with translation.override("ru"):
+        release = ReviewFactory()
+        with pytest.raises(workflow.ValidationError) as error:
+            workflow.publish(release, by=None, at=datetime.datetime(1, 1, 2))
+        assert "Дата публикации должна приходиться на годы с 1990" in " ".join(error.value.messages)
+        assert str(workflow.REFUSALS["request_changes"]).startswith("Вам нельзя")
+        assert translation.gettext(
+            "The animation has too many frames; the limit is %(limit)s."
+        ).startswith("В анимации")
