@@ -435,8 +435,13 @@ def test_a_filemail_path_is_absolute(tmp_path):
 def test_refusals_read_as_sentences(author_user):
     from django.core.exceptions import PermissionDenied
 
+    from django.utils import translation
+
     release = ReviewFactory()
-    with pytest.raises(PermissionDenied, match="request changes to this release"):
+    with (
+        translation.override("en"),
+        pytest.raises(PermissionDenied, match="request changes to this release"),
+    ):
         workflow.request_changes(release, by=author_user, comment="Нет")
 
 
@@ -452,3 +457,21 @@ def test_the_new_messages_are_in_russian():
         assert translation.gettext(
             "The animation has too many frames; the limit is %(limit)s."
         ).startswith("В анимации")
+
+
+# --- preview links ------------------------------------------------------------------------
+
+
+def test_a_preview_link_dies_when_its_release_moves_on(client):
+    from news.public import preview
+
+    release = PublishedFactory()
+    workflow.withdraw(release, by=None, reason="Ошибка")
+    token = preview.make_token(release)  # issued while withdrawn
+    workflow.reopen(release, by=None)
+    stale = preview.preview_path(release, "ru", token)
+    assert client.get(stale).status_code == 404
+    fresh = preview.preview_path(release, "ru")
+    assert client.get(fresh).status_code == 200
+    workflow.submit(release, by=None)
+    assert client.get(fresh).status_code == 404
