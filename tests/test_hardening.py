@@ -434,7 +434,6 @@ def test_a_filemail_path_is_absolute(tmp_path):
 
 def test_refusals_read_as_sentences(author_user):
     from django.core.exceptions import PermissionDenied
-
     from django.utils import translation
 
     release = ReviewFactory()
