@@ -474,3 +474,37 @@ def test_a_preview_link_dies_when_its_release_moves_on(client):
     assert client.get(fresh).status_code == 200
     workflow.submit(release, by=None)
     assert client.get(fresh).status_code == 404
+
+
+# --- password change ----------------------------------------------------------------------
+
+
+def test_wrong_old_passwords_are_throttled_like_sign_ins(client, superuser, settings):
+    settings.AXES_ENABLED = True
+    client.force_login(superuser)
+    url = reverse("admin:password_change")
+    new = {"new_password1": "Nov-parol-2026!", "new_password2": "Nov-parol-2026!"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(url, {"old_password": "wrong", **new})
+        assert response.status_code == 200  # the form again, with its error
+    assert client.post(url, {"old_password": "wrong", **new}).status_code == 429
+    # Locked: even the right old password is refused now.
+    assert client.post(url, {"old_password": "pass-word-123", **new}).status_code == 429
+    superuser.refresh_from_db()
+    assert superuser.check_password("pass-word-123")
+
+
+def test_the_right_old_password_still_changes_it(client, superuser, settings):
+    settings.AXES_ENABLED = True
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "pass-word-123",
+            "new_password1": "Nov-parol-2026!",
+            "new_password2": "Nov-parol-2026!",
+        },
+    )
+    assert response.status_code == 302
+    superuser.refresh_from_db()
+    assert superuser.check_password("Nov-parol-2026!")
