@@ -508,3 +508,16 @@ def test_the_right_old_password_still_changes_it(client, superuser, settings):
     assert response.status_code == 302
     superuser.refresh_from_db()
     assert superuser.check_password("Nov-parol-2026!")
+
+
+def test_a_stored_year_one_release_takes_no_page_down(client, superuser):
+    release = PublishedFactory(title_ru="Год первый")
+    Release.objects.filter(pk=release.pk).update(
+        published_at=datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
+    )
+    for url in ["/ru/news/", "/ru/news/archive/", release.get_absolute_url("ru")]:
+        assert client.get(url).status_code in (200, 301), url
+    assert client.get("/ru/news/archive/1/").status_code == 404
+    client.force_login(superuser)
+    assert client.get(reverse("admin:news_release_changelist")).status_code == 200
+    assert client.get(reverse("admin:news_release_change", args=[release.pk])).status_code == 200
