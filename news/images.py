@@ -3,6 +3,7 @@ format within the byte and pixel limits. What reaches storage is a whole, plain 
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 # Pillow format name -> the file extension the stored file gets.
 ALLOWED_FORMATS: dict[str, str] = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -70,9 +72,10 @@ def inspect_image(upload) -> ImageInfo:
             upload.seek(0)
             with Image.open(upload, formats=list(ALLOWED_FORMATS)) as image:
                 width, height = image.size
-                # An animated GIF or WebP is decoded frame by frame: all its frames together
-                # share the pixel budget.
-                frames = getattr(image, "n_frames", 1)
+                # An animated GIF or WebP is decoded frame by frame: its frames are counted up
+                # to IMAGE_MAX_FRAMES only (a GIF of 400,000 1x1 frames is refused at once),
+                # and all of them together share the pixel budget.
+                frames = count_frames(image, settings.IMAGE_MAX_FRAMES)
                 if width * height * frames > max_pixels:
                     raise ValidationError(
                         _(
@@ -112,9 +115,60 @@ def inspect_image(upload) -> ImageInfo:
     return ImageInfo(image_format, width, height, frames)
 
 
+def count_frames(image: Image.Image, limit: int) -> int:
+    """The number of frames of `image`, reading at most `limit` + 1 of them; ValidationError
+    when there are more than `limit`."""
+    if not getattr(image, "is_animated", False):
+        return 1
+    try:
+        image.seek(limit)
+    except EOFError:
+        image.seek(0)
+        return image.n_frames
+    raise ValidationError(
+        _("The animation has too many frames; the limit is %(limit)s."),
+        code="too_many_frames",
+        params={"limit": limit},
+    )
+
+
+def clean_copy(upload, info: ImageInfo) -> bytes:
+    """The image re-encoded in its own format with nothing but its pixels (and colour
+    profile): no EXIF (GPS position, camera), no comments or text chunks, no bytes after the
+    image's end. An EXIF orientation is applied to the pixels first, so the picture keeps its
+    way up."""
+    upload.seek(0)
+    with Image.open(upload, formats=[info.format]) as image:
+        options = {"icc_profile": image.info.get("icc_profile")}
+        if info.frames > 1:
+            frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+            for frame in frames:
+                frame.info = {}
+            options.update(
+                save_all=True,
+                append_images=frames[1:],
+                duration=image.info.get("duration", 100),
+                loop=image.info.get("loop", 0),
+            )
+            picture = frames[0]
+        else:
+            picture = ImageOps.exif_transpose(image)
+            if info.format == "JPEG" and picture.mode not in ("RGB", "L", "CMYK"):
+                picture = picture.convert("RGB")
+        # What Pillow would carry over by itself (a JPEG's comment, EXIF, XMP) goes.
+        picture.info = {}
+        if info.format in ("JPEG", "WEBP"):
+            options["quality"] = 90
+        output = io.BytesIO()
+        picture.save(output, format=info.format, **options)
+    upload.seek(0)
+    return output.getvalue()
+
+
 class LeadImageField(forms.ImageField):
-    """The admin's upload field for lead images: `inspect_image` decides, and the stored file
-    gets the extension of its real format (a PNG named .jpg is stored as .png)."""
+    """The admin's upload field for lead images: `inspect_image` decides; what is stored is
+    `clean_copy` of it, named with the extension of its real format (a PNG named .jpg is
+    stored as .png)."""
 
     default_validators = []
 
@@ -124,7 +178,13 @@ class LeadImageField(forms.ImageField):
             return None
         info = inspect_image(upload)
         stem = os.path.splitext(os.path.basename(upload.name))[0] or "image"
-        upload.name = f"{stem}.{info.extension}"
-        upload.content_type = info.content_type
-        upload.image_info = info
-        return upload
+        try:
+            data = clean_copy(upload, info)
+        except (OSError, ValueError) as error:
+            raise ValidationError(
+                _("The image file is damaged or incomplete; please export it again."),
+                code="truncated",
+            ) from error
+        clean = SimpleUploadedFile(f"{stem}.{info.extension}", data, info.content_type)
+        clean.image_info = info
+        return clean

@@ -24,6 +24,8 @@ from django.db import IntegrityError, OperationalError, transaction
 
 from news import workflow
 from news.models import Author, Release, ReleaseAuthor, ReleaseSource, SourceKind, Status
+from news.publication_dates import check_publication_date
+from news.sanitize import strip_control_characters
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 ATTEMPTS = 3
@@ -49,6 +51,10 @@ _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 class ImportFileError(Exception):
     """A file that cannot become a release; the message names what is wrong."""
+
+
+class ReimportRefused(ImportFileError):
+    """The file would overwrite a release that moved on since it was imported."""
 
 
 @dataclass
@@ -101,7 +107,8 @@ def decode(data: bytes) -> str:
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
     if controls > max(2, len(text) // 200):
         raise ImportFileError("not a text file (it contains control characters)")
-    return text
+    # A form feed ends a line as before; other stray controls (\x01...) are dropped.
+    return strip_control_characters(text.replace("\f", "\n"))
 
 
 def detect_language(text: str) -> str:
@@ -218,18 +225,71 @@ def _translated_author(release: Release, language: str) -> Author | None:
     return untranslated[0] if len(untranslated) == 1 else None
 
 
+def edited_since_import(release: Release, by: AbstractBaseUser | None) -> bool:
+    """Whether someone other than the importer (`by`) saved `release` after its last import."""
+    for record in release.history.order_by("-history_id").only(
+        "history_user", "history_change_reason"
+    )[:500]:
+        if record.history_change_reason == "import":
+            return False
+        if record.history_user_id is not None and record.history_user_id != getattr(by, "pk", None):
+            return True
+    return False
+
+
+def text_changes(release: Release, parsed: ParsedRelease) -> list[str]:
+    """The fields of `release` the file would change."""
+    lang = parsed.language
+    wanted = {
+        f"title_{lang}": parsed.title,
+        f"lead_{lang}": parsed.lead,
+        f"body_{lang}": parsed.body_html,
+    }
+    return [name for name, value in wanted.items() if getattr(release, name) != value]
+
+
+def check_reimport(release: Release, parsed: ParsedRelease, by: AbstractBaseUser | None) -> None:
+    """Re-importing a file never silently overwrites a release that moved past draft or that a
+    person changed since its import: the import of that file is refused, naming the release.
+    Adding a language the release does not have yet, or a file with the same text, is fine."""
+    lang = parsed.language
+    overwritten = [name for name in text_changes(release, parsed) if getattr(release, name).strip()]
+    if not overwritten:
+        return
+    if release.status != Status.DRAFT:
+        why = f"it is {release.status}"
+    elif edited_since_import(release, by):
+        why = "it was changed in the newsroom since it was imported"
+    else:
+        return
+    title = getattr(release, f"title_{lang}") or release.title_ru or release.title_en
+    raise ReimportRefused(
+        f"not imported: it would overwrite {', '.join(overwritten)} of release #{release.pk} "
+        f"«{title}», and {why}; check the release in the newsroom, or give --force to "
+        "overwrite it"
+    )
+
+
 def save_release(
     parsed: ParsedRelease,
     *,
     status: str = Status.DRAFT,
     published_at: datetime.datetime | None = None,
     by: AbstractBaseUser | None = None,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> tuple[Release, bool, list[str]]:
     """Create the release, or update the one whose original page is the same URL, in one
     transaction. A draft moves forward to `status` through the workflow; a release already
-    further along (in review, published, withdrawn) keeps its status."""
+    further along (in review, published, withdrawn) keeps its status, and its text is not
+    overwritten unless `force` (`check_reimport`). A `dry_run` does everything, reports what
+    changed, and rolls it all back."""
     lang = parsed.language
     messages: list[str] = []
+    try:
+        check_publication_date(published_at)
+    except ValidationError as exc:
+        raise ImportFileError("; ".join(exc.messages)) from None
     with transaction.atomic():
         release = None
         if parsed.source_url:
@@ -243,6 +303,11 @@ def save_release(
         created = release is None
         if created:
             release = Release(created_by=by)
+        else:
+            if not force:
+                check_reimport(release, parsed, by)
+            changes = text_changes(release, parsed)
+            messages.append(f"changed {', '.join(changes)}" if changes else "text unchanged")
         setattr(release, f"title_{lang}", parsed.title)
         setattr(release, f"lead_{lang}", parsed.lead)
         setattr(release, f"body_{lang}", parsed.body_html)
@@ -282,6 +347,8 @@ def save_release(
             workflow.publish(release, by=by, at=published_at)
         if release.status != status:
             messages.append(f"kept its status {release.status}")
+        if dry_run:
+            transaction.set_rollback(True)
     return release, created, messages
 
 
@@ -292,13 +359,20 @@ def import_file(
     status: str = Status.DRAFT,
     published_at: datetime.datetime | None = None,
     by: AbstractBaseUser | None = None,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import one file; raises ImportFileError (nothing written) when it cannot."""
     parsed = read_release(path, language)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             release, created, messages = save_release(
-                parsed, status=status, published_at=published_at, by=by
+                parsed,
+                status=status,
+                published_at=published_at,
+                by=by,
+                force=force,
+                dry_run=dry_run,
             )
             break
         except (IntegrityError, OperationalError):

@@ -125,7 +125,9 @@ class PreparedQuery:
 
     def compile(self, shape: tuple, using: str = DEFAULT_DB_ALIAS) -> _Compiled:
         connection = connections[using]
-        server_side = connection.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS
+        server_side = connection.vendor == "postgresql" and getattr(
+            settings, "DB_PREPARED_STATEMENTS", False
+        )
         key = (using, connection.vendor, server_side, shape)
         with _lock:  # app servers may run threads (gunicorn's gthread workers)
             compiled = self._compiled.get(key)

@@ -36,3 +36,15 @@ def sanitize_html(html: str) -> str:
     ).strip()
     text = _TAGS.sub("", cleaned).replace("&nbsp;", " ").replace("\xa0", " ")
     return cleaned if text.strip() else ""
+
+
+# C0 and C1 control characters except tab, line feed and carriage return (and DEL).
+_CONTROL_CHARACTERS = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], None
+)
+
+
+def strip_control_characters(text: str) -> str:
+    """The text without control characters (NUL, \\x01, ESC...): tabs and line ends stay.
+    Every plain-text input (forms, importer, workflow comments) passes through it."""
+    return text.translate(_CONTROL_CHARACTERS) if text else text

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from news import notifications
 from news.models import Release, Status, WorkflowEvent
+from news.publication_dates import check_publication_date
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ TRANSITIONS: dict[str, Transition] = {
         ),
     ]
 }  # fmt: skip
+
+# What someone who may not fire a transition is told (one sentence each: the verbs do not
+# share one grammatical frame).
+REFUSALS = {
+    "submit": gettext_lazy("You are not allowed to submit this release for review."),
+    "publish": gettext_lazy("You are not allowed to publish this release."),
+    "request_changes": gettext_lazy("You are not allowed to request changes to this release."),
+    "withdraw": gettext_lazy("You are not allowed to withdraw this release."),
+    "reopen": gettext_lazy("You are not allowed to reopen this release as a draft."),
+}
 
 
 def is_owner(user: AbstractBaseUser, release: Release) -> bool:
@@ -141,10 +152,7 @@ def _fire(
             code="comment_required",
         )
     if not may_fire(by, release, name):
-        raise PermissionDenied(
-            _("You are not allowed to %(action)s this release.")
-            % {"action": str(transition.label).lower()}
-        )
+        raise PermissionDenied(str(REFUSALS[name]))
     with transaction.atomic():
         current = Release.objects.select_for_update().get(pk=release.pk)
         if current.status not in transition.sources:
@@ -204,6 +212,7 @@ def publish(
     """Publish a reviewed release, now or at `at` (a future `at` schedules it: it becomes
     public at that moment by the query rule, with no job to run). Without `at` a release keeps
     the public date it already had (a re-publication), else it gets the current time."""
+    check_publication_date(at)
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
 

@@ -1,10 +1,14 @@
-"""Middleware for running in production: a database outage answers 503, never 500."""
+"""Middleware for running in production: a database outage answers 503, never 500; a query
+string with control characters answers 400."""
 
 from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import BadRequest
 from django.db import InterfaceError, OperationalError
+
+from news.sanitize import strip_control_characters
 
 logger = logging.getLogger("pressservice.outage")
 
@@ -40,3 +44,22 @@ class DatabaseUnavailableMiddleware:
             type(exception).__name__,
         )
         return service_unavailable(request)
+
+
+class ControlCharactersMiddleware:
+    """A query string whose names or values hold control characters (NUL, \\x01, ESC...)
+    answers 400 with the site's error page: no link of ours carries them, PostgreSQL cannot
+    even store NUL, and nothing behind this middleware has to think about them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if has_control_characters(name) or any(map(has_control_characters, values)):
+                raise BadRequest("control characters in the query string")
+        return self.get_response(request)
+
+
+def has_control_characters(text: str) -> bool:
+    return strip_control_characters(text) != text

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A database outage answers 503 + Retry-After, never 500 (pressservice/middleware.py).
     "pressservice.middleware.DatabaseUnavailableMiddleware",
+    # A query string with NUL or other control characters answers 400.
+    "pressservice.middleware.ControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Warm anonymous public pages, before sessions, auth, CSRF, locale (news/cache/middleware.py).
     "news.cache.middleware.PublicPageCacheMiddleware",
@@ -124,6 +126,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Reading a stored BC or year-10000 timestamp never raises (pressservice/postgresql.py).
+    import pressservice.postgresql  # noqa: F401
+
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Off by default: a check is one more round trip on every request. Without it, after a
     # database restart each worker answers one request 503 (Retry-After) on its dead
@@ -151,6 +156,12 @@ if CACHES["default"]["BACKEND"].startswith("django_redis"):
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 2)
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_TIMEOUT", 2)
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    # A cache in the process (or on disk) is bounded by entries; Redis by its own maxmemory
+    # with an LRU policy (deploy/redis.conf).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=3000)
+    )
 # Public pages are cached per language for this long; publish/edit/withdraw invalidate at once.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 
@@ -173,7 +184,8 @@ _email_options = {
 if not _email["EMAIL_BACKEND"].endswith(("smtp.EmailBackend", "filebased.EmailBackend")):
     _email_options = {}
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    _email_options = {"file_path": _email_options.get("file_path", "")}
+    # django-environ drops the leading slash of filemail:///var/mail/x; the path is absolute.
+    _email_options = {"file_path": "/" + _email_options.get("file_path", "").lstrip("/")}
 else:
     _email_options.pop("file_path", None)
     _email_options["timeout"] = 10
@@ -245,8 +257,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+# An animation with more frames is refused before they are decoded.
+IMAGE_MAX_FRAMES = env.int("IMAGE_MAX_FRAMES", default=300)
 
 PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
+# Publication dates must fall between this year and PUBLICATION_YEARS_AHEAD years from now.
+PUBLICATION_YEARS_MIN = env.int("PUBLICATION_YEARS_MIN", default=1990)
+PUBLICATION_YEARS_AHEAD = env.int("PUBLICATION_YEARS_AHEAD", default=5)
 FEED_ITEMS = env.int("FEED_ITEMS", default=50)
 
 # Security: what needs HTTPS follows SITE_URL's scheme. See README, "Security".

@@ -146,7 +146,8 @@ class TestFromTheAdmin:
         release = ScheduledFactory(created_by=other_author_user)
         client.force_login(author_user)
         url = reverse("admin:news_release_preview", args=[release.pk, "ru"])
-        assert client.get(url).status_code == 403
+        # Another author's scheduled release is not public yet: not even visible to them.
+        assert client.get(url).status_code == 404
         page = client.get(reverse("admin:news_release_change", args=[release.pk])).content
         assert b"/news/preview/" not in page
 

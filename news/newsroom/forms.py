@@ -18,7 +18,8 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 
 from news.images import LeadImageField
 from news.models import Category, Release, ReleaseSource
-from news.sanitize import sanitize_html
+from news.publication_dates import check_publication_date
+from news.sanitize import sanitize_html, strip_control_characters
 
 # What the body editor offers. Everything it can produce is kept by news.sanitize (the model's
 # one HTML policy, applied again on save); tests/test_admin.py checks the two stay in step.
@@ -83,6 +84,13 @@ def with_language(form: forms.BaseForm) -> None:
             field.widget.attrs.setdefault("spellcheck", "true")
 
 
+PLAIN_TEXT_FIELDS = [
+    f"{name}_{language}"
+    for name in ("title", "lead", "image_alt", "image_caption")
+    for language in ("ru", "en")
+]
+
+
 class ReleaseAdminForm(forms.ModelForm):
     """The release form. `base_version` carries the version the person started from; saving
     over a newer version is refused (their input stays in the form) instead of overwriting."""
@@ -143,6 +151,10 @@ class ReleaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # Plain-text fields lose stray control characters (NUL is refused by the field).
+        for name in PLAIN_TEXT_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = strip_control_characters(cleaned[name])
         if self.instance.pk:
             self.check_version(cleaned.get("base_version"))
         return cleaned
@@ -214,6 +226,7 @@ class PublishForm(forms.Form):
         label=_("Publication time"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[check_publication_date],
     )
     help = _(
         "Leave empty to publish now (or keep the date already set). A future time "
@@ -239,4 +252,9 @@ class CommentForm(forms.Form):
         label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
+        # Whether a transition needs a comment is the workflow's rule (and message).
+        required=False,
     )
+
+    def clean_comment(self):
+        return strip_control_characters(self.cleaned_data["comment"]).strip()

@@ -46,6 +46,7 @@ from news.models import (
     WorkflowEvent,
 )
 from news.newsroom import diff
+from news.newsroom.changelist import BoundedDatesChangeList
 from news.newsroom.forms import (
     CommentForm,
     PublishForm,
@@ -83,18 +84,25 @@ def sees_all_releases(user) -> bool:
 
 def visible_releases(user, queryset=None):
     """The releases `user` may open in the newsroom: everything for editors; for authors their
-    own releases (any state) and published ones."""
+    own releases (any state) and published ones whose moment has come (not scheduled ones)."""
     queryset = Release.objects.all() if queryset is None else queryset
     if sees_all_releases(user):
         return queryset
-    return queryset.filter(Q(created_by=user) | Q(status=Status.PUBLISHED))
+    public = Q(status=Status.PUBLISHED, published_at__lte=timezone.now())
+    return queryset.filter(Q(created_by=user) | public)
 
 
 def is_visible(user, release: Release) -> bool:
+    """An author sees another author's release only once it is public: a scheduled
+    (embargoed) release is not, yet."""
     return (
         sees_all_releases(user)
         or release.created_by_id == user.pk
-        or release.status == Status.PUBLISHED
+        or (
+            release.status == Status.PUBLISHED
+            and release.published_at is not None
+            and release.published_at <= timezone.now()
+        )
     )
 
 
@@ -309,7 +317,7 @@ class InlineWithAddText(helpers.InlineAdminFormSet):
 # --- the release admin --------------------------------------------------------------------
 
 
-class ReleaseChangeList(admin.views.main.ChangeList):
+class ReleaseChangeList(BoundedDatesChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         # The list never shows the bodies (search still looks in them).
         return super().get_queryset(request, exclude_parameters).defer("body_ru", "body_en")
@@ -810,17 +818,22 @@ class ReleaseAdmin(admin.ModelAdmin):
             raise Http404(gettext("No such action."))
         release = self._visible_object(request, object_id)
         kwargs = {}
+        form = None
         if transition in ("publish", "reschedule"):
             form = (PublishForm if transition == "publish" else RescheduleForm)(request.POST)
-            if not form.is_valid():
-                for errors in form.errors.values():
-                    self.message_user(request, " ".join(errors), messages.ERROR)
-                return redirect("admin:news_release_change", release.pk)
+        elif transition in ("request_changes", "withdraw"):
+            form = CommentForm(request.POST)
+        if form is not None and not form.is_valid():
+            for errors in form.errors.values():
+                message = TITLED % {"title": release, "message": " ".join(errors)}
+                self.message_user(request, message, messages.ERROR)
+            return redirect("admin:news_release_change", release.pk)
+        if transition in ("publish", "reschedule"):
             kwargs["at"] = form.cleaned_data["at"]
         elif transition == "request_changes":
-            kwargs["comment"] = request.POST.get("comment", "")
+            kwargs["comment"] = form.cleaned_data["comment"]
         elif transition == "withdraw":
-            kwargs["reason"] = request.POST.get("comment", "")
+            kwargs["reason"] = form.cleaned_data["comment"]
         self._fire(request, release, transition, **kwargs)
         return redirect("admin:news_release_change", release.pk)
 

@@ -8,6 +8,11 @@ import functools
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.views import PasswordChangeView
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -42,10 +47,62 @@ def speaking_interface_language(view):
     return wrapper
 
 
+class ThrottledPasswordChangeForm(AdminPasswordChangeForm):
+    """The old password is checked by `authenticate()`, like a sign-in: django-axes counts
+    every wrong one and locks the account out (429) as it does on the login page."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        user = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if user is None or user.pk != self.user.pk:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class ThrottledPasswordChangeView(PasswordChangeView):
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
 class NewsroomAdminSite(admin.AdminSite):
     site_header = _("Press service: newsroom")
     site_title = _("Newsroom")
     index_title = _("Newsroom")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model admin's change list bounds its date filters (`BoundedDatesChangeList`):
+        also those of contrib and third-party apps (axes' attempts, users)."""
+        from news.newsroom.changelist import BoundedDatesChangeList
+
+        admin_class = admin_class or admin.ModelAdmin
+        if admin_class.get_changelist is admin.ModelAdmin.get_changelist:
+            admin_class = type(
+                admin_class.__name__,
+                (admin_class,),
+                {
+                    "__module__": admin_class.__module__,
+                    "get_changelist": lambda self, request, **kwargs: BoundedDatesChangeList,
+                },
+            )
+        return super().register(model_or_iterable, admin_class, **options)
+
+    def password_change(self, request, extra_context=None):
+        """Django's admin password change with `ThrottledPasswordChangeForm` (which needs the
+        request, so the view passes it)."""
+        url = reverse("admin:password_change_done", current_app=self.name)
+        request.current_app = self.name
+        return ThrottledPasswordChangeView.as_view(
+            success_url=url,
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     def admin_view(self, view, cacheable=False):
         return super().admin_view(speaking_interface_language(view), cacheable)

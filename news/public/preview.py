@@ -1,7 +1,9 @@
 """Signed preview links: a not-yet-public release shown as its public page will show it, to
 whoever holds the link, for PREVIEW_LINK_HOURS. Nothing is stored: the link is the release id
 signed with a timestamp (TimestampSigner, own salt), so it cannot be forged or extended, and it
-is never indexed or cached."""
+is never indexed or cached. The link also carries the number of workflow steps the release had
+taken when it was issued: once the release moves on (submitted, published, withdrawn,
+reopened) the link is dead, so a link issued before a withdrawal never shows it again."""
 
 from __future__ import annotations
 
@@ -30,8 +32,13 @@ def lifetime() -> datetime.timedelta:
     return datetime.timedelta(hours=settings.PREVIEW_LINK_HOURS)
 
 
+def workflow_stamp(release: Release) -> int:
+    """How many workflow steps `release` has taken: it changes with every transition."""
+    return release.events.count()
+
+
 def make_token(release: Release) -> str:
-    return _signer().sign(str(release.pk))
+    return _signer().sign(f"{release.pk}.{workflow_stamp(release)}")
 
 
 def preview_path(release: Release, language: str, token: str | None = None) -> str:
@@ -48,14 +55,19 @@ def expires_at(now: datetime.datetime | None = None) -> datetime.datetime:
     return (now or timezone.now()) + lifetime()
 
 
-def release_id_from_token(token: str) -> int:
-    """The release id a token stands for; raises signing.SignatureExpired for a token older
-    than PREVIEW_LINK_HOURS and signing.BadSignature for anything not signed by us."""
+def read_token(token: str) -> tuple[int, int]:
+    """The release id and workflow stamp a token stands for; raises signing.SignatureExpired
+    for a token older than PREVIEW_LINK_HOURS and signing.BadSignature for anything not
+    signed by us (or signed in the old form, without a stamp)."""
     value = _signer().unsign(token, max_age=lifetime())
-    try:
-        return int(value)
-    except ValueError as error:  # pragma: no cover - we only ever sign integers
-        raise signing.BadSignature("not a release id") from error
+    pk, _, stamp = value.partition(".")
+    if not (pk.isascii() and pk.isdigit() and stamp.isascii() and stamp.isdigit()):
+        raise signing.BadSignature("not a release id and stamp")
+    return int(pk), int(stamp)
+
+
+def release_id_from_token(token: str) -> int:
+    return read_token(token)[0]
 
 
 def _private(response):
@@ -71,7 +83,7 @@ def preview(request, token: str):
     this language redirects to its public page."""
     language = get_language() if get_language() in LANGUAGES else "ru"
     try:
-        release_id = release_id_from_token(token)
+        release_id, stamp = read_token(token)
     except signing.SignatureExpired:
         response = render(
             request,
@@ -89,6 +101,8 @@ def preview(request, token: str):
     release = Release.objects.exclude(status=Status.WITHDRAWN).filter(pk=release_id).first()
     if release is None or not (release.title(language) or release.body(language)):
         raise Http404("no such release in this language")
+    if workflow_stamp(release) != stamp:
+        raise Http404("the release has moved on since this link was issued")
     if release.is_public(language):
         return _private(HttpResponseRedirect(release.get_absolute_url(language)))
     context = detail_context(release, language, preview=True)

@@ -1,6 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from news.public import feeds, preview, views
+from news.publication_dates import MonthConverter, YearConverter
+
+register_converter(YearConverter, "year")
+register_converter(MonthConverter, "month")
 
 app_name = "news"
 urlpatterns = [
@@ -8,9 +12,9 @@ urlpatterns = [
     path("<int:pk>/", views.ReleaseDetailView.as_view(), name="detail_short"),
     path("<int:pk>/<slug:slug>/", views.ReleaseDetailView.as_view(), name="detail"),
     path("archive/", views.ReleaseArchiveView.as_view(), name="archive"),
-    path("archive/<int:year>/", views.ReleaseYearArchiveView.as_view(), name="archive_year"),
+    path("archive/<year:year>/", views.ReleaseYearArchiveView.as_view(), name="archive_year"),
     path(
-        "archive/<int:year>/<int:month>/",
+        "archive/<year:year>/<month:month>/",
         views.ReleaseMonthArchiveView.as_view(),
         name="archive_month",
     ),

@@ -226,6 +226,14 @@ class PublicReleaseMixin:
     def get_queryset(self):
         return selectors.public_releases(self.language)
 
+    def paginate_queryset(self, queryset, page_size):
+        # ASCII digits only, before Django reads the number: int() takes "１" and "٣", and
+        # ListView takes "last" (which would need a COUNT).
+        number = self.kwargs.get(self.page_kwarg) or self.request.GET.get(self.page_kwarg) or "1"
+        if not (number.isascii() and number.isdigit()):
+            raise Http404(_("That page number is not an integer"))
+        return super().paginate_queryset(queryset, page_size)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(layout_context(self.language))

@@ -36,8 +36,29 @@ class Command(BaseCommand):
             help="status of new releases (default: published with --published-at, else draft)",
         )
         parser.add_argument("--published-at", help="ISO date or date-time of publication")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="overwrite releases that were published or changed in the newsroom since "
+            "their import (refused otherwise)",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="report what each file would create or change, and write nothing",
+        )
 
-    def handle(self, *args, paths, language=None, status=None, published_at=None, **options):
+    def handle(
+        self,
+        *args,
+        paths,
+        language=None,
+        status=None,
+        published_at=None,
+        force=False,
+        dry_run=False,
+        **options,
+    ):
         moment = parse_published_at(published_at) if published_at else None
         status = status or (Status.PUBLISHED if moment else Status.DRAFT)
         if status == Status.PUBLISHED and moment is None:
@@ -50,15 +71,25 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         for n, path in enumerate(files, 1):
             try:
-                result = import_file(path, language=language, status=status, published_at=moment)
+                result = import_file(
+                    path,
+                    language=language,
+                    status=status,
+                    published_at=moment,
+                    force=force,
+                    dry_run=dry_run,
+                )
             except ImportFileError as exc:
                 failures += 1
                 self.stderr.write(f"{path}: {exc}")
                 continue
             release = result.release
             action = "created" if result.created else "updated"
+            if dry_run:
+                action = "would create" if result.created else "would update"
+            number = "" if dry_run and result.created else f" #{release.pk}"
             title = release.title_ru or release.title_en
-            line = f"{path}: {action} release #{release.pk} ({release.status}) {title}"
+            line = f"{path}: {action} release{number} ({release.status}) {title}"
             for message in result.messages:
                 line += f"; {message}"
             if verbosity > 1 or (verbosity == 1 and len(files) <= 20):
@@ -66,6 +97,13 @@ class Command(BaseCommand):
             elif verbosity and (n % 100 == 0 or n == len(files)):
                 self.stdout.write(f"[{n}/{len(files)}] imported, {failures} failed")
         imported = len(files) - failures
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: nothing written ({imported} would import, {failures} fail)."
+            )
+            if failures:
+                raise CommandError(f"{failures} of {len(files)} files could not be imported.")
+            return
         if status != Status.PUBLISHED and imported:
             self.stdout.write(
                 f"Imported releases are not published (status {status}): give --published-at "
