@@ -70,7 +70,11 @@ REFUSALS = {
     "request_changes": gettext_lazy("You are not allowed to request changes to this release."),
     "withdraw": gettext_lazy("You are not allowed to withdraw this release."),
     "reopen": gettext_lazy("You are not allowed to reopen this release as a draft."),
+    "recall": gettext_lazy("You are not allowed to recall this release: only its submitter can."),
+    "reschedule": gettext_lazy("You are not allowed to reschedule this release."),
+    "cancel_schedule": gettext_lazy("You are not allowed to cancel the schedule of this release."),
 }
+DEFAULT_REFUSAL = gettext_lazy("You are not allowed to do this to this release.")
 
 
 def is_owner(user: AbstractBaseUser, release: Release) -> bool:
@@ -152,7 +156,7 @@ def _fire(
             code="comment_required",
         )
     if not may_fire(by, release, name):
-        raise PermissionDenied(str(REFUSALS[name]))
+        raise PermissionDenied(str(REFUSALS.get(name, DEFAULT_REFUSAL)))
     with transaction.atomic():
         current = Release.objects.select_for_update().get(pk=release.pk)
         if current.status not in transition.sources:
