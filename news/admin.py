@@ -3,3 +3,12 @@
 from news.newsroom.releases import AuthorAdmin, CategoryAdmin, ReleaseAdmin, WorkflowEventAdmin
 
 __all__ = ["AuthorAdmin", "CategoryAdmin", "ReleaseAdmin", "WorkflowEventAdmin"]
+
+from news.journalists.admin import (
+    DeliveryAdmin,
+    EmbargoViewAdmin,
+    JournalistAdmin,
+    SubscriberAdmin,
+)
+
+__all__ += ["DeliveryAdmin", "EmbargoViewAdmin", "JournalistAdmin", "SubscriberAdmin"]

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from news import notifications
+from news import journalists, notifications
 from news.models import Release, Status, WorkflowEvent
 
 
@@ -173,7 +173,7 @@ def _fire(
             comment=comment,
         )
         # robust: a mail server outage is logged, it does not undo or fail the transition.
-        transaction.on_commit(lambda: notifications.transition_done(event), robust=True)
+        transaction.on_commit(lambda: notifications.notify.enqueue(event.pk), robust=True)
     # The caller's instance reflects the new state.
     for field in (
         "status",
@@ -216,7 +216,11 @@ def publish(
     comment = ""
     if at is not None and at > timezone.now():
         comment = _("Scheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
-    return _fire(release, "publish", by=by, apply=apply, comment=comment)
+    with transaction.atomic():
+        event = _fire(release, "publish", by=by, apply=apply, comment=comment)
+        # Subscribers hear of it at its public moment (a task; news/journalists).
+        transaction.on_commit(lambda: journalists.release_became_public(release), robust=True)
+    return event
 
 
 def request_changes(

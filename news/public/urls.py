@@ -1,5 +1,6 @@
 from django.urls import path
 
+from news.journalists import views as journalists
 from news.public import feeds, preview, views
 
 app_name = "news"
@@ -22,4 +23,9 @@ urlpatterns = [
     path("atom/", feeds.AtomFeed(), name="atom"),
     path("feed.json", feeds.json_feed, name="json_feed"),
     path("preview/<str:token>/", preview.preview, name="preview"),
+    path("subscribe/", journalists.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>/", journalists.confirm, name="confirm"),
+    path("subscribe/preferences/<str:token>/", journalists.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", journalists.unsubscribe, name="unsubscribe"),
+    path("embargo/<str:token>/", journalists.embargoed_copy, name="embargo"),
 ]
