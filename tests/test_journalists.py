@@ -160,9 +160,8 @@ class TestSubscribe:
         known = client.post("/en/news/subscribe/", {**data, "email": "known@example.org"})
         unknown = client.post("/en/news/subscribe/", {**data, "email": "new@example.org"})
         assert known.status_code == unknown.status_code == 200
-        assert known.content.decode().replace("known", "x") == unknown.content.decode().replace(
-            "new", "x"
-        )
+        assert known.content == unknown.content
+        assert b"known@example.org" not in known.content
         # The confirmed subscription was not changed by a stranger's form.
         assert Subscriber.objects.get(email="known@example.org").is_active
 
@@ -206,9 +205,7 @@ class TestLinks:
         # RFC 8058: the mail client's POST carries no CSRF token.
         from django.test import Client
 
-        response = Client(enforce_csrf_checks=True).post(
-            path, {"List-Unsubscribe": "One-Click"}
-        )
+        response = Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"})
         assert response.status_code == 200
         subscriber.refresh_from_db()
         assert not subscriber.is_active
@@ -330,9 +327,7 @@ class TestAnnouncements:
         type(release).objects.filter(pk=release.pk).update(published_at=later)
         with freeze_time(later + datetime.timedelta(minutes=1)):
             assert subscriptions.announce_release.call(release.pk, moment=old_moment) == 0
-            assert (
-                subscriptions.announce_release.call(release.pk, moment=later.isoformat()) == 1
-            )
+            assert subscriptions.announce_release.call(release.pk, moment=later.isoformat()) == 1
 
     def test_a_major_edition_is_announced_once_with_its_note(self, run_tasks):
         confirmed("ed@example.org", "en")
@@ -349,9 +344,7 @@ class TestAnnouncements:
 
 
 class TestOutbox:
-    def test_a_refused_message_is_retried_with_backoff_then_sent_once(
-        self, smtp, run_tasks
-    ):
+    def test_a_refused_message_is_retried_with_backoff_then_sent_once(self, smtp, run_tasks):
         delivery = outbox.add("test:retry", to="x@example.org", subject="S", text="T")
         with override_settings(
             MAILERS={"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
