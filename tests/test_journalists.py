@@ -24,9 +24,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from news import workflow
-from news.journalists import Journalist, send_under_embargo, subscribe
+from news.journalists import Journalist, outbox, send_under_embargo, subscribe, subscriptions
 from news.journalists import embargo as embargo_service
-from news.journalists import outbox, subscriptions
 from news.journalists.models import Delivery, DeliveryState, EmbargoView, Subscriber
 from tests.factories import (
     CategoryFactory,
@@ -44,7 +43,7 @@ class Inbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((envelope.rcpt_tos, parsed))
         return "250 OK"
