@@ -29,6 +29,9 @@ run: $(VENV)/.installed
 	@echo "  Press service CMS: http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "  Demo logins (password demo-press-2026): admin (superuser), editor (Editors), author (Authors)"
 	@echo
+	@# The background worker (e-mail, scheduled sends) beside the web server; Ctrl-C stops both.
+	DJANGO_DEBUG=1 $(MANAGE) db_worker --no-reload --interval 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-dev
