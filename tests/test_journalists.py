@@ -517,3 +517,20 @@ class TestEmbargo:
             )
         assert response.status_code == 302
         assert Delivery.objects.filter(journalist=journalist, release=release).count() == 1
+
+
+class TestDigest:
+    def test_once_a_day_at_the_chosen_hour_with_the_days_releases(self, run_tasks):
+        subscriber = confirmed("daily@example.org", "ru", frequency="daily", digest_hour=9)
+        old = PublishedFactory(published_at=timezone.now() - datetime.timedelta(days=3))
+        hour = timezone.localtime().replace(hour=8, minute=30)
+        assert subscriptions.send_digests(now=hour) == 0  # before 9:00 in TIME_ZONE
+        at_nine = hour.replace(hour=9)
+        with freeze_time(at_nine):
+            PublishedFactory(title_ru="Утренняя новость")
+            assert subscriptions.send_digests(now=at_nine + datetime.timedelta(minutes=5)) == 1
+            assert subscriptions.send_digests(now=at_nine + datetime.timedelta(hours=1)) == 0
+        (digest,) = Delivery.objects.filter(key__startswith="digest:")
+        assert digest.to == subscriber.email and "Утренняя новость" in digest.text
+        assert old.title_ru not in digest.text
+        assert "Новости пресс-службы" in digest.subject

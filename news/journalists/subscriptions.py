@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from news.journalists import outbox
-from news.journalists.models import Frequency, Subscriber
+from news.journalists.models import Delivery, Frequency, Subscriber
 from news.models import LANGUAGES, Category, Release
 
 CONFIRM_SALT = "news.journalists.confirm"
@@ -227,3 +227,48 @@ def release_became_public(release: Release, *, edition=None) -> None:
     if release.published_at > timezone.now():
         queued = announce_release.using(run_after=release.published_at)
     queued.enqueue(release.pk, **kwargs)
+
+
+# Daily digests ------------------------------------------------------------------------------
+
+
+def send_digests(*, now: datetime.datetime | None = None) -> int:
+    """Queue today's digest for every confirmed daily subscriber whose hour (in the press
+    service's TIME_ZONE) has come and who has not had today's yet: the releases that became
+    public in their language in the 24 hours before, in the categories they follow. Nothing
+    when there is nothing new. Safe to run as often as one likes (one digest per subscriber and
+    day). Returns the number of digests queued."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    deliveries = []
+    subscribers = Subscriber.objects.confirmed().filter(
+        frequency=Frequency.DAILY, digest_hour__lte=local.hour
+    )
+    with transaction.atomic():
+        for subscriber in subscribers.prefetch_related("categories"):
+            key = f"digest:{subscriber.pk}:{local.date().isoformat()}"
+            if Delivery.objects.filter(key=key).exists():
+                continue
+            releases = Release.objects.published(subscriber.language, now=now).filter(
+                published_at__gt=now - datetime.timedelta(days=1)
+            )
+            if not subscriber.all_categories:
+                releases = releases.filter(categories__in=subscriber.categories.all()).distinct()
+            releases = list(releases[:50])
+            if not releases:
+                continue
+            language = subscriber.language
+            context = {
+                "date": local.date(),
+                "items": [
+                    {
+                        "title": release.title(language),
+                        "lead": release.lead(language),
+                        "url": settings.SITE_URL + release.get_absolute_url(language),
+                    }
+                    for release in releases
+                ],
+            }
+            deliveries.append(outbox.add(key, **_message("digest", subscriber, context)))
+        outbox.enqueue(deliveries)
+    return len(deliveries)
