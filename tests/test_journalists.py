@@ -400,15 +400,20 @@ class TestOutbox:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_real_worker_process_delivers_once(smtp, settings, tmp_path):
-    """`manage.py db_worker --batch` in its own process, on the test database file."""
-    if connection.vendor != "sqlite":
-        pytest.skip("the worker process shares the SQLite test database file")
+    """`manage.py db_worker --batch` in its own process, on the test database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        database_url = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
     subscriber = subscriptions.subscribe("worker@example.org", language="en")
     assert Delivery.objects.filter(to=subscriber.email).count() == 1
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "pressservice.settings_test",
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url,
         "TEST_EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
     }
     for _run in range(2):
