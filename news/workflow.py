@@ -232,7 +232,14 @@ def request_changes(
 
 def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> WorkflowEvent:
     """Take a published release off the site; its public URLs then answer 410 Gone."""
-    return _fire(release, "withdraw", by=by, comment=reason)
+    moment = release.published_at
+    with transaction.atomic():
+        event = _fire(release, "withdraw", by=by, comment=reason)
+        # Journalists who had it under embargo for a moment still ahead are told.
+        transaction.on_commit(
+            lambda: journalists.embargo_cancelled(release, moment=moment), robust=True
+        )
+    return event
 
 
 def reopen(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:

@@ -539,3 +539,25 @@ class TestDigest:
         assert digest.to == subscriber.email and "Утренняя новость" in digest.text
         assert old.title_ru not in digest.text
         assert "Новости пресс-службы" in digest.subject
+
+
+def test_journalists_are_told_when_an_embargoed_release_is_withdrawn(
+    run_tasks, journalist, editor_user, django_capture_on_commit_callbacks
+):
+    release = ScheduledFactory()
+    moment = release.published_at
+    with django_capture_on_commit_callbacks(execute=True):
+        send_under_embargo(release, by=editor_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(release, by=editor_user, reason="Отменено")
+    run_tasks()
+    (notice,) = Delivery.objects.filter(key__startswith="embargo-cancelled:")
+    assert notice.to == journalist.email and notice.state == DeliveryState.SENT
+    assert notice.subject.startswith("Эмбарго отменено")
+    assert "will not be published" in notice.text
+    assert embargo_service.moment_text(moment) in notice.text
+    # A release that was never sent under embargo tells nobody.
+    other = ScheduledFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(other, by=editor_user, reason="Отменено")
+    assert Delivery.objects.filter(key__startswith="embargo-cancelled:").count() == 1

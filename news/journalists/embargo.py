@@ -137,3 +137,51 @@ def message(release: Release, journalist: Journalist, languages: list[str]) -> d
         "text": render_to_string("news/email/embargo.txt", context),
         "html": render_to_string("news/email/embargo.html", context),
     }
+
+
+def embargo_cancelled(release: Release, *, moment) -> list[Delivery]:
+    """Tell the journalists who got `release` under embargo for `moment` that it will not be
+    published then (withdrawn, unpublished or rescheduled before its time). Nothing when the
+    moment had already passed."""
+    if moment is None or moment <= timezone.now():
+        return []
+    sent = Delivery.objects.filter(
+        release=release,
+        journalist__isnull=False,
+        key__startswith=f"embargo:{release.pk}:",
+        key__endswith=f":{moment.isoformat()}",
+    ).select_related("journalist")
+    deliveries = []
+    with transaction.atomic():
+        for previous in sent:
+            journalist = previous.journalist
+            languages = [lang for lang in LANGUAGES if lang in journalist.languages]
+            versions = []
+            for language in languages or ["ru"]:
+                with override(language):
+                    versions.append(
+                        {
+                            "language": language,
+                            "subject": _("Embargo cancelled"),
+                            "notice": _(
+                                "The release you received under embargo until %(when)s will "
+                                "not be published then. Do not publish it; the link to it no "
+                                "longer opens."
+                            )
+                            % {"when": moment_text(moment)},
+                            "title": release.title(language) or release.title_ru,
+                        }
+                    )
+            context = {"versions": versions}
+            deliveries.append(
+                outbox.add(
+                    f"embargo-cancelled:{release.pk}:{journalist.pk}:{moment.isoformat()}",
+                    to=journalist.email,
+                    release=release,
+                    journalist=journalist,
+                    subject=f"{versions[0]['subject']}: {versions[0]['title']}",
+                    text=render_to_string("news/email/embargo_cancelled.txt", context),
+                )
+            )
+        outbox.enqueue(deliveries)
+    return deliveries
