@@ -107,13 +107,17 @@ def send_under_embargo(
     return deliveries
 
 
+def moment_text(moment) -> str:
+    """The press service's local date, time and zone: "07.12.2026 10:00 (Europe/Minsk,
+    UTC+0300)"."""
+    local = timezone.localtime(moment)
+    return f"{local:%d.%m.%Y %H:%M} ({settings.TIME_ZONE}, UTC{local:%z})"
+
+
 def until_text(release: Release, language: str) -> str:
-    """ "EMBARGOED UNTIL 07.12.2026 10:00 (Europe/Minsk, UTC+0300)" in `language`."""
+    """The embargo line in `language`: "EMBARGOED UNTIL <moment_text>"."""
     with override(language):
-        moment = timezone.localtime(release.published_at)
-        return _("EMBARGOED UNTIL %(when)s") % {
-            "when": f"{moment:%d.%m.%Y %H:%M} ({settings.TIME_ZONE}, UTC{moment:%z})"
-        }
+        return _("EMBARGOED UNTIL %(when)s") % {"when": moment_text(release.published_at)}
 
 
 def message(release: Release, journalist: Journalist, languages: list[str]) -> dict:
