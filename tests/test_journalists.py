@@ -561,3 +561,15 @@ def test_journalists_are_told_when_an_embargoed_release_is_withdrawn(
     with django_capture_on_commit_callbacks(execute=True):
         workflow.withdraw(other, by=editor_user, reason="Отменено")
     assert Delivery.objects.filter(key__startswith="embargo-cancelled:").count() == 1
+
+
+def test_editors_see_the_embargo_list_and_its_log_authors_do_not(
+    client, editor_user, author_user, journalist
+):
+    client.force_login(editor_user)
+    for path in ("/admin/news/journalist/", "/admin/news/embargoview/", "/admin/news/delivery/"):
+        assert client.get(path).status_code == 200
+    client.force_login(author_user)
+    assert client.get("/admin/news/journalist/").status_code == 403
+    release = ScheduledFactory()
+    assert client.get(f"/admin/news/journalist/embargo/{release.pk}/").status_code == 403
