@@ -573,3 +573,21 @@ def test_editors_see_the_embargo_list_and_its_log_authors_do_not(
     assert client.get("/admin/news/journalist/").status_code == 403
     release = ScheduledFactory()
     assert client.get(f"/admin/news/journalist/embargo/{release.pk}/").status_code == 403
+
+
+def test_an_editor_sends_a_failed_delivery_again(
+    client, editor_user, smtp, run_tasks, django_capture_on_commit_callbacks
+):
+    failed = outbox.add("test:again", to="x@example.org", subject="S", text="T")
+    Delivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED, attempts=6)
+    sent = outbox.add("test:sent", to="y@example.org", subject="S", text="T")
+    Delivery.objects.filter(pk=sent.pk).update(state=DeliveryState.SENT)
+    client.force_login(editor_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/news/delivery/",
+            {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+        )
+    assert response.status_code == 302
+    run_tasks()
+    assert [rcpt for rcpt, _m in smtp.messages] == [["x@example.org"]]  # the sent one stays

@@ -6,14 +6,23 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from news.journalists import outbox
 from news.journalists.embargo import is_under_embargo, send_under_embargo, until_text
-from news.journalists.models import Delivery, EmbargoView, Journalist, Subscriber
+from news.journalists.models import (
+    Delivery,
+    DeliveryState,
+    EmbargoView,
+    Journalist,
+    Subscriber,
+)
 from news.models import LANGUAGES, Release
 
 LANGUAGE_CHOICES = [("ru", gettext_lazy("Russian")), ("en", gettext_lazy("English"))]
@@ -125,6 +134,25 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "to", "subject", "state", "attempts", "sent_at"]
+    list_display = ["created_at", "to", "subject", "state", "attempts", "sent_at", "last_error"]
     list_filter = ["state"]
     search_fields = ["to", "subject", "key"]
+    actions = ["send_again"]
+
+    @admin.action(description=gettext_lazy("Send again (failed, or left being sent)"))
+    def send_again(self, request, queryset):
+        """A person's decision: a message left "being sent" by a dead worker may already have
+        arrived, so only an editor sends it again."""
+        if not request.user.has_perm("news.publish_release"):
+            raise PermissionDenied
+        with transaction.atomic():
+            chosen = list(queryset.filter(state__in=[DeliveryState.FAILED, DeliveryState.SENDING]))
+            Delivery.objects.filter(pk__in=[d.pk for d in chosen]).update(
+                state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now()
+            )
+            for delivery in chosen:
+                delivery.state = DeliveryState.PENDING
+            outbox.enqueue(chosen)
+        self.message_user(
+            request, _("Queued again: %(count)d.") % {"count": len(chosen)}, messages.SUCCESS
+        )
