@@ -591,3 +591,17 @@ def test_an_editor_sends_a_failed_delivery_again(
     assert response.status_code == 302
     run_tasks()
     assert [rcpt for rcpt, _m in smtp.messages] == [["x@example.org"]]  # the sent one stays
+
+
+def test_the_next_digest_starts_where_the_last_one_ended():
+    confirmed("d2@example.org", "en", frequency="daily", digest_hour=0)
+    first_day = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    with freeze_time(first_day):
+        PublishedFactory(title_en="Day one")
+        assert subscriptions.send_digests() == 1
+    with freeze_time(first_day + datetime.timedelta(hours=20)):
+        PublishedFactory(title_en="Day two")
+    with freeze_time(first_day + datetime.timedelta(hours=23)):
+        assert subscriptions.send_digests() == 1
+    second = Delivery.objects.filter(key__startswith="digest:").order_by("-created_at").first()
+    assert "Day two" in second.text and "Day one" not in second.text

@@ -235,7 +235,8 @@ def release_became_public(release: Release, *, edition=None) -> None:
 def send_digests(*, now: datetime.datetime | None = None) -> int:
     """Queue today's digest for every confirmed daily subscriber whose hour (in the press
     service's TIME_ZONE) has come and who has not had today's yet: the releases that became
-    public in their language in the 24 hours before, in the categories they follow. Nothing
+    public in their language since their last digest (the 24 hours before, for the first), in
+    the categories they follow. Nothing
     when there is nothing new. Safe to run as often as one likes (one digest per subscriber and
     day). Returns the number of digests queued."""
     now = now or timezone.now()
@@ -249,8 +250,16 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
             key = f"digest:{subscriber.pk}:{local.date().isoformat()}"
             if Delivery.objects.filter(key=key).exists():
                 continue
+            # Since the last digest (a day for the first one, a week at most).
+            last = (
+                Delivery.objects.filter(key__startswith=f"digest:{subscriber.pk}:")
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            since = max(last or now - datetime.timedelta(days=1), now - datetime.timedelta(days=7))
             releases = Release.objects.published(subscriber.language, now=now).filter(
-                published_at__gt=now - datetime.timedelta(days=1)
+                published_at__gt=since
             )
             if not subscriber.all_categories:
                 releases = releases.filter(categories__in=subscriber.categories.all()).distinct()
