@@ -33,6 +33,9 @@ run: $(VENV)/.installed
 	@echo "  SITE_URL (absolute links): $(SITE_URL)"
 	@echo "  Demo logins (password demo-press-2026): admin (superuser), editor (Editors), author (Authors)"
 	@echo
+	@# The background worker (e-mail, scheduled sends) beside the web server; Ctrl-C stops both.
+	DJANGO_DEBUG=1 $(MANAGE) db_worker --no-reload --interval 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-dev

@@ -447,3 +447,12 @@ class WorkflowEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release_id}: {self.from_status} → {self.to_status}"
+
+
+# The journalists' models live in their own package and belong to this app.
+from news.journalists.models import (  # noqa: E402, F401
+    Delivery,
+    EmbargoView,
+    Journalist,
+    Subscriber,
+)

@@ -1,4 +1,5 @@
-"""Email about workflow events: bilingual plain text with the admin link, sent after commit."""
+"""Email about workflow events: bilingual plain text with the admin link, sent by a background
+task (`notify`) queued when the transition commits."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.mail import send_mass_mail
 from django.db.models import Q
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -75,3 +77,10 @@ def transition_done(event: WorkflowEvent) -> int:
     return send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to]
     )
+
+
+@task
+def notify(event_id: int) -> int:
+    """The background task of `transition_done`."""
+    event = WorkflowEvent.objects.select_related("release", "actor").filter(pk=event_id).first()
+    return transition_done(event) if event is not None else 0

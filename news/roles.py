@@ -26,6 +26,9 @@ ROLES: dict[str, list[str]] = {
         "news.view_releasesource", "news.add_releasesource", "news.change_releasesource",
         "news.delete_releasesource",
         "news.view_workflowevent",
+        # The embargo list and what was sent (news/journalists/).
+        "news.view_journalist", "news.add_journalist", "news.change_journalist",
+        "news.view_embargoview", "news.view_subscriber", "news.view_delivery",
     ],
 }  # fmt: skip
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from news import notifications
+from news import journalists, notifications
 from news.models import Release, Status, WorkflowEvent
 from news.publication_dates import check_publication_date
 
@@ -186,7 +186,7 @@ def _fire(
             comment=comment,
         )
         # robust: a mail server outage is logged, it does not undo or fail the transition.
-        transaction.on_commit(lambda: notifications.transition_done(event), robust=True)
+        transaction.on_commit(lambda: notifications.notify.enqueue(event.pk), robust=True)
     # The caller's instance reflects the new state.
     for field in (
         "status",
@@ -229,7 +229,11 @@ def publish(
     comment = ""
     if at is not None and at > timezone.now():
         comment = _("Scheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
-    return _fire(release, "publish", by=by, apply=apply, comment=comment)
+    with transaction.atomic():
+        event = _fire(release, "publish", by=by, apply=apply, comment=comment)
+        # Subscribers hear of it at its public moment (a task; news/journalists).
+        transaction.on_commit(lambda: journalists.release_became_public(release), robust=True)
+    return event
 
 
 def request_changes(
@@ -241,7 +245,14 @@ def request_changes(
 
 def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> WorkflowEvent:
     """Take a published release off the site; its public URLs then answer 410 Gone."""
-    return _fire(release, "withdraw", by=by, comment=reason)
+    moment = release.published_at
+    with transaction.atomic():
+        event = _fire(release, "withdraw", by=by, comment=reason)
+        # Journalists who had it under embargo for a moment still ahead are told.
+        transaction.on_commit(
+            lambda: journalists.embargo_cancelled(release, moment=moment), robust=True
+        )
+    return event
 
 
 def reopen(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "imagekit",
     "django_prose_editor",
     "axes",
+    "django_tasks_db",
     "news",
 ]
 
@@ -192,6 +193,21 @@ else:
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"press-service@{_site.hostname}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background work (django.tasks): the database backend of django-tasks-db, run by
+# `manage.py db_worker` (deploy/Procfile `worker:`). See README, "Background worker".
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# E-mail deliveries (news/journalists/outbox.py): a refused message is tried again after
+# DELIVERY_RETRY_SECONDS, doubling each time, DELIVERY_MAX_ATTEMPTS times in all.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
+DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", default=60)
+# Subscription form throttle: attempts per address and per client within an hour.
+SUBSCRIBE_LIMIT_PER_HOUR = env.int("SUBSCRIBE_LIMIT_PER_HOUR", default=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

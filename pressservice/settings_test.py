@@ -9,6 +9,14 @@ from pressservice.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+if os.environ.get("TEST_EMAIL_URL"):  # a real worker process started by a test (SMTP on loopback)
+    _test_email = env.email_url("TEST_EMAIL_URL")  # noqa: F405
+    MAILERS = {
+        "default": {
+            "BACKEND": _test_email["EMAIL_BACKEND"],
+            "OPTIONS": {"host": _test_email["EMAIL_HOST"], "port": _test_email["EMAIL_PORT"]},
+        }
+    }
 MEDIA_ROOT = BASE_DIR / "test-results" / "media"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -103,3 +103,30 @@ def pytest_collection_modifyitems_faults_need_postgresql(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not postgresql_only(item)]
+
+
+@pytest.fixture
+def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """Runs the background worker (django-tasks-db's db_worker) in this process until no task
+    is due, as `manage.py db_worker --batch` does. The test's transaction stays open, so what
+    tasks queue "on commit" is run as if they had committed, and the worker goes round again;
+    the worker's connection clean-up, meant for a long-lived process, is switched off."""
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run(rounds: int = 5):
+        for _round in range(rounds):
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                call_command(
+                    "db_worker",
+                    batch=True,
+                    reload=False,
+                    startup_delay=False,
+                    interval=0,
+                    verbosity=0,
+                )
+            if not callbacks:
+                return
+
+    return run

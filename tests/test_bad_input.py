@@ -198,7 +198,7 @@ def form_data(payload: str, n: int) -> dict:
 
 
 def test_xss_through_the_admin_form_is_never_executable(
-    client, author_user, editor_user, django_capture_on_commit_callbacks
+    client, author_user, editor_user, django_capture_on_commit_callbacks, run_tasks
 ):
     client.force_login(author_user)
     chunks = corpus_chunks()
@@ -226,6 +226,7 @@ def test_xss_through_the_admin_form_is_never_executable(
         for url in public_surfaces(releases[0], language)[1:]:
             assert_nothing_executable(client, url)
     # The notification mails are plain text only.
+    run_tasks()
     assert mail.outbox
     for message in mail.outbox:
         assert message.content_subtype == "plain"

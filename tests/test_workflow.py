@@ -313,7 +313,7 @@ class TestAllowedTransitions:
 
 class TestNotifications:
     def test_editors_hear_of_a_submission_after_commit(
-        self, author_user, editor_user, django_capture_on_commit_callbacks
+        self, author_user, editor_user, django_capture_on_commit_callbacks, run_tasks
     ):
         release = DraftFactory(created_by=author_user, title_ru="Заседание Совета")
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -321,6 +321,8 @@ class TestNotifications:
         assert mail.outbox == []  # nothing before the commit
         for callback in callbacks:
             callback()
+        assert mail.outbox == []  # queued for the background worker
+        run_tasks()
         assert [m.to for m in mail.outbox] == [[editor_user.email]]
         message = mail.outbox[0]
         assert "Заседание Совета" in message.subject
@@ -329,17 +331,19 @@ class TestNotifications:
         assert "submitted for review" in message.body
 
     def test_creator_hears_of_changes_requested_and_publication(
-        self, author_user, editor_user, django_capture_on_commit_callbacks
+        self, author_user, editor_user, django_capture_on_commit_callbacks, run_tasks
     ):
         release = ReviewFactory(created_by=author_user)
         with django_capture_on_commit_callbacks(execute=True):
             workflow.request_changes(release, by=editor_user, comment="Добавьте цитату")
+        run_tasks()
         assert [m.to for m in mail.outbox] == [[author_user.email]]
         assert "Добавьте цитату" in mail.outbox[0].body
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             workflow.submit(release, by=author_user)
             workflow.publish(release, by=editor_user)
+        run_tasks()
         assert [m.to for m in mail.outbox] == [[editor_user.email], [author_user.email]]
         assert "Опубликовано" in mail.outbox[1].subject
 

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from news.journalists import views as journalists
 from news.public import feeds, preview, views
 from news.publication_dates import MonthConverter, YearConverter
 
@@ -26,4 +27,9 @@ urlpatterns = [
     path("atom/", feeds.AtomFeed(), name="atom"),
     path("feed.json", feeds.json_feed, name="json_feed"),
     path("preview/<str:token>/", preview.preview, name="preview"),
+    path("subscribe/", journalists.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>/", journalists.confirm, name="confirm"),
+    path("subscribe/preferences/<str:token>/", journalists.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", journalists.unsubscribe, name="unsubscribe"),
+    path("embargo/<str:token>/", journalists.embargoed_copy, name="embargo"),
 ]
