@@ -259,13 +259,14 @@ def test_an_animation_over_the_frame_limit_is_refused(settings):
 
 
 def test_notification_subjects_are_plain_text(
-    author_user, editor_user, django_capture_on_commit_callbacks
+    author_user, editor_user, django_capture_on_commit_callbacks, run_tasks
 ):
     from tests.factories import DraftFactory
 
     release = DraftFactory(created_by=author_user, title_ru='Итоги "саммита" <СНГ> & O\'Neil')
     with django_capture_on_commit_callbacks(execute=True):
         workflow.submit(release, by=author_user)
+    run_tasks()
     subject = mail.outbox[0].subject
     assert 'Итоги "саммита" <СНГ> & O\'Neil' in subject
     assert "&quot;" not in subject and "&lt;" not in subject and "&#x27;" not in subject

@@ -51,12 +51,14 @@ class TestSubmitCompleteness:
 
 class TestRecall:
     def test_submitter_recalls_and_editors_are_told(
-        self, author_user, editor_user, django_capture_on_commit_callbacks
+        self, author_user, editor_user, django_capture_on_commit_callbacks, run_tasks
     ):
         release = submitted_by(author_user)
+        run_tasks()
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             event = workflow.recall(release, by=author_user)
+        run_tasks()
         release.refresh_from_db()
         assert release.status == Status.DRAFT
         assert (event.from_status, event.to_status, event.actor) == (
