@@ -1,6 +1,6 @@
-"""Lead image renditions as the public pages use them: URL and size of each imagekit spec
-(`image_list`, `image_detail`, `image_social`), described once per image file and kept in the
-cache, so a page reads all it shows in one cache round trip."""
+"""Lead image renditions as the public pages and feeds use them: URL, dimensions and file size
+of each imagekit spec (`image_list`, `image_detail`, `image_social`), described once per image
+file and kept in the cache, so a page reads all it shows in one cache round trip."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Rendition:
     url: str
     width: int
     height: int
+    size: int  # bytes (a feed enclosure's length)
 
     @property
     def absolute_url(self) -> str:
@@ -32,14 +33,15 @@ RENDITION_SECONDS = 7 * 24 * 3600
 
 def _rendition_key(pk: int, image: str, spec: str) -> str:
     digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
-    return f"public:rendition:{spec}:{digest.hexdigest()}"
+    return f"public:rendition:v2:{spec}:{digest.hexdigest()}"
 
 
 def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendition]]:
-    """URL and size of imagekit renditions (`image_list`, `image_detail`, `image_social`) of
-    each lead image (`images`: release id -> image name in media storage), by spec and
-    release id. Described once per image file and kept in the cache, so a page reads all it
-    shows in one cache round trip; an unreadable image is left out, not an error."""
+    """URL, dimensions and file size of imagekit renditions (`image_list`, `image_detail`,
+    `image_social`) of each lead image (`images`: release id -> image name in media storage),
+    by spec and release id. Described once per image file and kept in the cache, so a page
+    reads all it shows in one cache round trip; an unreadable image is left out, not an
+    error."""
     keys = {
         _rendition_key(pk, image, spec): (spec, pk, image)
         for spec in specs
@@ -56,7 +58,7 @@ def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendi
         if value is None:
             try:
                 rendition = getattr(Release(pk=pk, image=image), spec)
-                value = (rendition.url, rendition.width, rendition.height)
+                value = (rendition.url, rendition.width, rendition.height, rendition.size)
             except Exception as error:  # a missing or broken file must not break the page
                 logger.warning("Rendition %s of release %s failed: %s", spec, pk, error)
                 value = ()

@@ -5,6 +5,7 @@ anywhere else.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.urls import reverse
@@ -20,19 +21,28 @@ def public_releases(language: str) -> ReleaseQuerySet:
     return Release.objects.published(language).order_by("-published_at", "-id")
 
 
+def signatures() -> Prefetch:
+    """A release's signatures (`release_authors` with their authors), in signing order."""
+    return Prefetch(
+        "release_authors",
+        queryset=ReleaseAuthor.objects.select_related("author").order_by("position", "id"),
+    )
+
+
 def read_relations(releases: list[Release]) -> list[Release]:
     """Read what a release page shows of `releases` besides their own rows: categories,
     signatures in signing order, sources (three queries for any number of releases)."""
-    prefetch_related_objects(
-        releases,
-        "categories",
-        Prefetch(
-            "release_authors",
-            queryset=ReleaseAuthor.objects.select_related("author").order_by("position", "id"),
-        ),
-        "sources",
-    )
+    prefetch_related_objects(releases, "categories", signatures(), "sources")
     return releases
+
+
+def feed_releases(language: str, category: Category | None = None) -> list[Release]:
+    """The newest public releases of `language` (in `category`), at most FEED_ITEMS, with
+    their categories and signatures: three queries whatever the size of the archive."""
+    releases = public_releases(language)
+    if category is not None:
+        releases = releases.filter(categories=category)
+    return list(releases.prefetch_related("categories", signatures())[: settings.FEED_ITEMS])
 
 
 def read_categories(releases: list[Release]) -> list[Release]:
