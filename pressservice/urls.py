@@ -4,16 +4,16 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from news.public import sitemaps
 from news.public import views as news_views
-from news.public.sitemaps import sitemap_section_view, sitemap_view
 from pressservice import views
 
 urlpatterns = [
     path("", news_views.root_redirect, name="root"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", news_views.robots_txt, name="robots"),
-    path("sitemap.xml", sitemap_view, name="sitemap"),
-    path("sitemap-<slug:section>.xml", sitemap_section_view, name="sitemap-section"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap-section"),
     re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch

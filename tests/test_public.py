@@ -282,7 +282,7 @@ class TestPagesInBothLanguages:
 
 
 class TestRelationsComeWithTheRelease:
-    """Categories, authors and sources are read with the releases (news/relations.py), in
+    """Categories, authors and sources are read with the releases (prefetched), in
     their own order on every page: categories by Russian name, authors and sources by their
     position, whatever the order in which they were added."""
 
