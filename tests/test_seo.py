@@ -295,7 +295,7 @@ class TestSitemap:
     def test_lastmod_is_the_release_update_time_as_a_w3c_datetime(self, client):
         release = PublishedFactory()
         text = sitemap_text(client)
-        lastmod = timezone.localtime(release.updated_at)
+        lastmod = timezone.localtime(release.updated_at).replace(microsecond=0)
         assert lastmod.utcoffset() is not None
         assert f"<lastmod>{lastmod.isoformat()}</lastmod>" in text
 
