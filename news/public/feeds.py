@@ -15,6 +15,7 @@ lead as a plain-text Atom summary, labelled Atom categories and the channel imag
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from urllib.parse import urlsplit
@@ -68,7 +69,17 @@ def release_enclosures(release: Release) -> list[Enclosure]:
 # Feed generators ---------------------------------------------------------------------------
 
 
-class ReleaseRssFeed(feedgenerator.Rss201rev2Feed):
+class WrittenAtOnce:
+    """The document is built in memory and handed to the response in one write (Django's
+    generators write each element to the response: thousands of small writes)."""
+
+    def write(self, outfile, encoding):
+        buffer = io.StringIO()
+        super().write(buffer, encoding)
+        outfile.write(buffer.getvalue())
+
+
+class ReleaseRssFeed(WrittenAtOnce, feedgenerator.Rss201rev2Feed):
     """RSS 2.0 with the channel image, `dc:creator` per author, `dc:language` and the full
     text in `content:encoded`."""
 
@@ -92,7 +103,7 @@ class ReleaseRssFeed(feedgenerator.Rss201rev2Feed):
         handler.addQuickElement("content:encoded", item["content_html"])
 
 
-class ReleaseAtomFeed(feedgenerator.Atom1Feed):
+class ReleaseAtomFeed(WrittenAtOnce, feedgenerator.Atom1Feed):
     """Atom 1.0: the lead as a plain-text summary, the text as HTML content, every author,
     the categories with their labels and the channel icon."""
 
@@ -183,10 +194,21 @@ class ReleaseFeed(Feed):
         return get_object_or_404(Category, slug=slug) if slug is not None else None
 
     def items(self, category: Category | None) -> list[Release]:
-        releases = selectors.feed_releases(get_language(), category)
+        """The releases, each with its lead image rendition (`social_image`, read from the
+        cache in one round trip) and its categories as (slug, name, URL) (`category_terms`,
+        each category's URL reversed once)."""
+        language = get_language()
+        releases = selectors.feed_releases(language, category)
         images = renditions({r.pk: r.image.name for r in releases}, "image_social")
+        terms = {}
         for release in releases:
             release.social_image = images["image_social"].get(release.pk)
+            release.category_terms = []
+            for c in release.categories.all():
+                if c.pk not in terms:
+                    url = absolute(c.get_absolute_url(language))
+                    terms[c.pk] = (c.slug, xml_text(c.name(language)), url)
+                release.category_terms.append(terms[c.pk])
         return releases
 
     # The channel.
@@ -242,7 +264,7 @@ class ReleaseFeed(Feed):
         return max(release.updated_at, release.published_at)
 
     def item_categories(self, release: Release) -> list[str]:
-        return [xml_text(c.name(get_language())) for c in release.categories.all()]
+        return [name for _slug, name, _url in release.category_terms]
 
     def item_enclosures(self, release: Release) -> list[Enclosure]:
         return release_enclosures(release)
@@ -255,10 +277,7 @@ class ReleaseFeed(Feed):
             "summary": xml_text(release.lead(language)),
             "content_html": xml_text(body),
             "authors": [xml_text(s.author.name(language)) for s in release.release_authors.all()],
-            "category_terms": [
-                (c.slug, xml_text(c.name(language)), absolute(c.get_absolute_url(language)))
-                for c in release.categories.all()
-            ],
+            "category_terms": release.category_terms,
             "image": release.social_image.absolute_url if release.social_image else None,
         }
 

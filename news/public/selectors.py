@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from news.cache.pages import generation, lifetime
-from news.models import Category, Release, ReleaseAuthor, ReleaseQuerySet, is_fallback
+from news.models import (
+    LANGUAGES,
+    Category,
+    Release,
+    ReleaseAuthor,
+    ReleaseQuerySet,
+    is_fallback,
+)
 
 
 def public_releases(language: str) -> ReleaseQuerySet:
@@ -39,7 +46,8 @@ def read_relations(releases: list[Release]) -> list[Release]:
 def feed_releases(language: str, category: Category | None = None) -> list[Release]:
     """The newest public releases of `language` (in `category`), at most FEED_ITEMS, with
     their categories and signatures: three queries whatever the size of the archive."""
-    releases = public_releases(language)
+    other_texts = [f"{field}_{other}" for field in ("title", "lead", "body") for other in LANGUAGES]
+    releases = public_releases(language).defer(*(f for f in other_texts if f[-2:] != language))
     if category is not None:
         releases = releases.filter(categories=category)
     return list(releases.prefetch_related("categories", signatures())[: settings.FEED_ITEMS])
