@@ -70,9 +70,10 @@ def release_enclosures(release: Release) -> list[Enclosure]:
 
 
 def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
-    """What each release's feed item shows besides its own row: its signatures' names in
-    signing order, its categories as (slug, name, absolute URL) and its lead image's 1200x630
-    rendition (None without one). Two queries and one cache round trip for any number."""
+    """What each release's feed item shows besides its own row: its absolute URL, its
+    signatures' names in signing order, its categories as (slug, name, absolute URL) and its
+    lead image's 1200x630 rendition (None without one). Two queries and one cache round trip
+    for any number of releases."""
     prefetch_related_objects(releases, "categories", selectors.signatures())
     images = renditions({r.pk: r.image.name for r in releases}, "image_social")["image_social"]
     terms = {}  # each category's URL reversed once
@@ -81,6 +82,7 @@ def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
         terms[category.pk] = (category.slug, xml_text(category.name(language)), url)
     return [
         {
+            "link": absolute(release.get_absolute_url(language)),
             "authors": [xml_text(s.author.name(language)) for s in release.release_authors.all()],
             "category_terms": [terms[c.pk] for c in release.categories.all()],
             "image": images.get(release.pk),
@@ -265,7 +267,7 @@ class ReleaseFeed(Feed):
         return escape(xml_text(release.lead(get_language())))
 
     def item_link(self, release: Release) -> str:
-        return absolute(release.get_absolute_url(get_language()))
+        return release.feed_parts["link"]
 
     def item_guid(self, release: Release) -> str:
         return release_guid(release, get_language())
