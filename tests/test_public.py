@@ -731,8 +731,8 @@ BUDGETS = {
     "month": (9, 5),  # the same for a month
     "category": (6, 2),  # the category and the page
     "search": (6, 3),  # matching ids, ranked hits, their categories (cards depend on the query)
-    "sitemap": (3, 2),  # the index: a count of releases, the categories with releases
-    "sitemap_page": (3, 2),  # a page of releases: a count, the page's rows
+    "sitemap": (3, 2),  # the index: the releases' languages, the categories with releases
+    "sitemap_page": (2, 1),  # a page of releases: the releases' languages (Django paginates)
     "short": (2, 1),
 }
 
