@@ -731,8 +731,8 @@ BUDGETS = {
     "month": (9, 5),  # the same for a month
     "category": (6, 2),  # the category and the page
     "search": (6, 3),  # matching ids, ranked hits, their categories (cards depend on the query)
-    "sitemap": (3, 2),  # the index: the releases' languages, the categories with releases
-    "sitemap_page": (2, 1),  # a page of releases: the releases' languages (Django paginates)
+    "sitemap": (4, 3),  # the index: the releases' count and latest change, the categories
+    "sitemap_page": (3, 2),  # a page of releases: their count, the page's rows
     "short": (2, 1),
 }
 

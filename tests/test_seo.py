@@ -324,7 +324,7 @@ class TestSitemapPages:
     def test_the_index_lists_every_page_of_every_nonempty_section(self, client, monkeypatch):
         from news.public.sitemaps import ReleaseSitemap
 
-        monkeypatch.setattr(ReleaseSitemap, "limit", 4)  # URLs per page
+        monkeypatch.setattr(ReleaseSitemap, "limit", 2)  # releases (4 URLs) per page
         releases = PublishedFactory.create_batch(3)  # 6 release URLs: two pages of releases
         root = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314 - our response
         assert [loc.text for loc in root.iter(f"{SITEMAP}loc")] == [
@@ -380,7 +380,9 @@ class TestSitemapPages:
             release.categories.add(category)
         many = {path: queries(path) for path in ("/sitemap.xml", "/sitemap-releases.xml")}
         many["categories"] = queries("/sitemap-categories.xml")
-        assert many == few == {"/sitemap.xml": 2, "/sitemap-releases.xml": 1, "categories": 1}
+        # The index: the releases' count and latest change, the categories; a page of
+        # releases: their count and the page's rows.
+        assert many == few == {"/sitemap.xml": 3, "/sitemap-releases.xml": 2, "categories": 1}
         assert sitemap_text(client).count("<url>") == 2 + 2 * 7 + 3 + 2
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap, views
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -64,7 +64,13 @@ class PublicSitemap(Sitemap):
 
 
 class ReleaseSitemap(PublicSitemap):
-    """Each release in each language in which it is public, newest first."""
+    """Each release in each language in which it is public, newest first. Paged in the
+    database by release (at most 2,500 releases, so 5,000 URLs, a page): Django's i18n
+    sitemaps would read every release of the archive to build any one page."""
+
+    i18n = False
+    alternates = False
+    limit = PublicSitemap.limit // len(LANGUAGES)
 
     def items(self):
         public = Release.objects.published(LANGUAGES[0])
@@ -83,19 +89,36 @@ class ReleaseSitemap(PublicSitemap):
         # The rest of the public rule (status, date) holds for every release of items().
         return [language for language in LANGUAGES if getattr(item, f"{language}_complete")]
 
-    @cached_property
-    def _locations(self) -> dict[tuple[int, str], str]:
-        return {}
-
-    def location(self, item: Release) -> str:
-        # A URL is also an alternate of each other version: reversed once per request.
-        key = (item.pk, get_language())
-        if key not in self._locations:
-            self._locations[key] = item.get_absolute_url(key[1])
-        return self._locations[key]
-
     def lastmod(self, item: Release):
         return item.updated_at
+
+    def get_latest_lastmod(self):
+        return self.items().aggregate(latest=Max("updated_at"))["latest"]
+
+    def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
+        """A URL per public language version of each release of the page, each with the
+        alternates of all of them (and the x-default, the Russian one, when there are
+        several)."""
+        base = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
+        urls = []
+        self.latest_lastmod = None
+        for release in self.paginator.page(page).object_list:
+            locations = {
+                language: base + release.get_absolute_url(language)
+                for language in self.get_languages_for_item(release)
+            }
+            alternates = [{"lang_code": code, "location": url} for code, url in locations.items()]
+            if len(locations) > 1:
+                default = locations.get(settings.LANGUAGE_CODE, alternates[0]["location"])
+                alternates.append({"lang_code": "x-default", "location": default})
+            lastmod = self.lastmod(release)
+            if self.latest_lastmod is None or lastmod > self.latest_lastmod:
+                self.latest_lastmod = lastmod
+            urls += [
+                {"item": release, "location": url, "lastmod": lastmod, "alternates": alternates}
+                for url in locations.values()
+            ]
+        return urls
 
 
 class NewsListSitemap(PublicSitemap):
