@@ -64,18 +64,25 @@ def live_relations(release: Release) -> dict:
     }
 
 
-def note_errors(content, *, minor_change: bool, correction: bool, notes: dict) -> list[str]:
-    """The change-note rule: a major change needs its Russian note, and its English note too
-    when the release (as changed) has a public English version; a correction is major."""
+def note_errors(
+    content, *, minor_change: bool, correction: bool, notes: dict
+) -> list[tuple[str, str]]:
+    """The change-note rule, as (field, message) pairs: a major change needs its Russian
+    note, and its English note too when the release (as changed) has a public English
+    version; a correction is a major change."""
     errors = []
     if minor_change:
         if correction:
-            errors.append(_("A correction is a major change: untick “minor change”."))
+            errors.append(
+                ("correction", _("A correction is a major change: untick “minor change”."))
+            )
         return errors
     if not (notes.get("change_note_ru") or "").strip():
-        errors.append(_("A major change needs a change note in Russian."))
+        errors.append(("change_note_ru", _("A major change needs a change note in Russian.")))
     if content.is_complete("en") and not (notes.get("change_note_en") or "").strip():
-        errors.append(_("A major change needs a change note in English too."))
+        errors.append(
+            ("change_note_en", _("A major change needs a change note in English too."))
+        )
     return errors
 
 
@@ -245,12 +252,15 @@ def fire(
         elif name == "publish":
             from news.workflow import completeness_errors
 
-            errors = completeness_errors(edition) + note_errors(
-                edition,
-                minor_change=edition.minor_change,
-                correction=edition.correction,
-                notes={f: getattr(edition, f) for f in NOTE_FIELDS},
-            )
+            errors = completeness_errors(edition) + [
+                message
+                for _field, message in note_errors(
+                    edition,
+                    minor_change=edition.minor_change,
+                    correction=edition.correction,
+                    notes={f: getattr(edition, f) for f in NOTE_FIELDS},
+                )
+            ]
             if errors:
                 raise ValidationError(errors, code="incomplete")
             if at is not None and at > now:
