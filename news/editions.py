@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -41,7 +40,6 @@ from news.revisions import SOURCE_FIELDS, _replace_authors, _replace_sources
 RU_TEXT = ("title_ru", "lead_ru", "body_ru")
 EN_TEXT = ("title_en", "lead_en", "body_en")
 NOTE_FIELDS = ("change_note_ru", "change_note_en", "minor_change", "correction")
-DUE_KEY = "public:editions-due:{generation}"
 
 
 # --- what an edition holds ----------------------------------------------------------------
@@ -375,23 +373,14 @@ def apply_due(now: datetime.datetime | None = None) -> int:
 
 
 def apply_due_if_any(now: datetime.datetime | None = None) -> int:
-    """`apply_due`, skipped without a query until the earliest scheduled edition's moment
-    (remembered for the page cache's generation, which every workflow event replaces)."""
-    from news.cache.pages import generation
+    """`apply_due`, skipped without a query until the earliest scheduled moment (the page
+    cache's `next_scheduled_at`, remembered for its generation, which every workflow event
+    replaces)."""
+    from news.cache.pages import next_scheduled_at
 
     now = now or timezone.now()
-    key = DUE_KEY.format(generation=generation())
-    moment = cache.get(key)
-    if moment is None:
-        first = (
-            ReleaseEdition.objects.filter(state=EditionState.SCHEDULED)
-            .order_by("publish_at")
-            .values_list("publish_at", flat=True)
-            .first()
-        )
-        moment = first.timestamp() if first else 0
-        cache.set(key, moment, None)
-    if not moment or moment > now.timestamp():
+    upcoming = next_scheduled_at(now)
+    if upcoming is None or upcoming > now:
         return 0
     return apply_due(now)
 

@@ -302,7 +302,7 @@ class FeedEntry:
     pk: int
     slug: str
     published_at: datetime.datetime
-    updated_at: datetime.datetime
+    modified_at: datetime.datetime  # the last published major change (or publication)
     image: str  # the lead image's name in media storage, "" when there is none
     title: str
     lead: str
@@ -335,7 +335,7 @@ def _feed_rows(language: str, *, now, items: int, slug: str | None = None) -> Qu
             "id",
             "slug",
             "published_at",
-            "updated_at",
+            "last_major_change_at",
             "image",
             f"title_{language}",
             f"lead_{language}",
@@ -369,7 +369,7 @@ def feed_entries(language: str, category_slug: str | None = None) -> list[FeedEn
             row["id"],
             row["slug"],
             row["published_at"],
-            row["updated_at"],
+            row["last_major_change_at"] or row["published_at"],
             row["image"],
             row[f"title_{language}"],
             row[f"lead_{language}"],
@@ -506,8 +506,9 @@ class ReleaseFeed(Feed):
             "unique_id": release_guid(entry, context.language),
             "unique_id_is_permalink": False,
             "pubdate": entry.published_at,
-            # A scheduled release edited before its time appears (is "updated") at that time.
-            "updateddate": max(entry.updated_at, entry.published_at),
+            # Only published major changes move it (Release.public_modified_at); a scheduled
+            # release changed before its time appears (is "updated") at that time.
+            "updateddate": max(entry.modified_at, entry.published_at),
             "categories": [name for _slug, name, _url in terms],
             "enclosures": [entry.enclosure] if entry.enclosure else [],
             "language": context.language,

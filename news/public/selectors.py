@@ -12,7 +12,15 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from news.cache.pages import generation, lifetime
-from news.models import Category, Release, ReleaseAuthor, ReleaseQuerySet, is_fallback
+from news.models import (
+    Category,
+    Release,
+    ReleaseAuthor,
+    ReleaseEdition,
+    ReleaseQuerySet,
+    is_fallback,
+    translated,
+)
 
 
 def public_releases(language: str) -> ReleaseQuerySet:
@@ -22,7 +30,8 @@ def public_releases(language: str) -> ReleaseQuerySet:
 
 def read_relations(releases: list[Release]) -> list[Release]:
     """Read what a release page shows of `releases` besides their own rows: categories,
-    signatures in signing order, sources (three queries for any number of releases)."""
+    signatures in signing order, sources, published major changes (four queries for any
+    number of releases)."""
     prefetch_related_objects(
         releases,
         "categories",
@@ -31,8 +40,39 @@ def read_relations(releases: list[Release]) -> list[Release]:
             queryset=ReleaseAuthor.objects.select_related("author").order_by("position", "id"),
         ),
         "sources",
+        Prefetch(
+            "editions", queryset=ReleaseEdition.objects.public_updates(), to_attr="public_updates"
+        ),
     )
     return releases
+
+
+def release_updates(release: Release, language: str) -> dict:
+    """The public record of a release's changes in `language`: "Updates to this release"
+    (the first publication, then each published major change with its note; empty when
+    there was none), its corrections (newest first), and on an English page whose Russian
+    text changed since, when it did."""
+    changes = getattr(release, "public_updates", None)
+    if changes is None:
+        changes = list(release.editions.public_updates())
+
+    def entry(edition: ReleaseEdition) -> dict:
+        note = translated(edition.change_note_ru, edition.change_note_en, language)
+        fallback = language == "en" and not edition.change_note_en
+        return {"date": edition.published_at, "note": note, "lang": "ru" if fallback else ""}
+
+    updates = []
+    if changes:
+        updates = [{"date": release.first_published_at, "note": None, "lang": ""}]
+        updates += [entry(edition) for edition in changes]
+    corrections = [entry(edition) for edition in reversed(changes) if edition.correction]
+    outdated = None
+    if language == "en" and release.en_outdated_since and release.is_complete("ru"):
+        outdated = {
+            "date": release.en_outdated_since,
+            "url": release.get_absolute_url("ru"),
+        }
+    return {"updates": updates, "corrections": corrections, "outdated": outdated}
 
 
 def read_categories(releases: list[Release]) -> list[Release]:

@@ -96,7 +96,7 @@ class PublicSitemap(Sitemap):
 
 class ReleaseSitemap(PublicSitemap):
     """Each release in each language in which it is public. Items are plain rows
-    `(pk, slug, updated_at, ru_complete, en_complete)` (model instances would cost time and
+    `(pk, slug, last_major_change_at, published_at, ru_complete, en_complete)` (model instances would cost time and
     memory here) of the releases public in at least one language, newest first."""
 
     def __init__(self):
@@ -108,13 +108,17 @@ class ReleaseSitemap(PublicSitemap):
         for language in LANGUAGES[1:]:
             public = public | Release.objects.published(language, now=now)
         return public.order_by("-published_at", "-id").values_list(
-            "pk", "slug", "updated_at", *(f"{language}_complete" for language in LANGUAGES)
+            "pk",
+            "slug",
+            "last_major_change_at",
+            "published_at",
+            *(f"{language}_complete" for language in LANGUAGES),
         )
 
     def languages_of(self, item) -> list[str]:
         # The rest of the public rule (status, date) holds for every row of items().
         return [
-            language for language, complete in zip(LANGUAGES, item[3:], strict=True) if complete
+            language for language, complete in zip(LANGUAGES, item[4:], strict=True) if complete
         ]
 
     def path(self, item, language: str) -> str:
@@ -127,7 +131,8 @@ class ReleaseSitemap(PublicSitemap):
         return f"{self._prefixes[language]}{item[0]}/{item[1]}/"
 
     def lastmod(self, item):
-        return item[2]
+        # Release.public_modified_at: only published major changes move it.
+        return item[2] or item[3]
 
 
 class NewsListSitemap(PublicSitemap):
