@@ -681,6 +681,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         release = form.instance
         relations = {"categories": sorted(c.pk for c in form.cleaned_data.get("categories", []))}
         for formset in formsets:
+            # Nothing of the live rows changes (what the admin's change message reads).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if formset.model is ReleaseAuthor:
                 relations["authors"] = [row["author"].pk for row in formset.rows()]
             elif formset.model is ReleaseSource:
