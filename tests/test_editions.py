@@ -89,7 +89,7 @@ def live(editor_user):
 
 class TestInvisibleUntilPublished:
     def test_an_edit_of_a_live_release_shows_nowhere_until_published(
-        self, client, live, editor_user
+        self, client, live, editor_user, django_capture_on_commit_callbacks
     ):
         before = public_surfaces(client, live)  # also fills the page cache
         version = Release.objects.get(pk=live.pk).version
@@ -106,8 +106,10 @@ class TestInvisibleUntilPublished:
             # The search index reads the release row only.
             assert not Release.objects.published("ru").filter(title_ru=NEW_TITLE).exists()
         assert before.count(live.title_ru) >= 1
+        assert NEW_TITLE not in public_surfaces(client, live)  # cached again
 
-        publish_edition(live, by=editor_user)
+        with django_capture_on_commit_callbacks(execute=True):  # the page cache follows
+            publish_edition(live, by=editor_user)
         live.refresh_from_db()
         assert live.title_ru == NEW_TITLE and live.version == version + 1
         after = public_surfaces(client, live)
