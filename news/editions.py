@@ -78,9 +78,7 @@ def note_errors(
     if not (notes.get("change_note_ru") or "").strip():
         errors.append(("change_note_ru", _("A major change needs a change note in Russian.")))
     if content.is_complete("en") and not (notes.get("change_note_en") or "").strip():
-        errors.append(
-            ("change_note_en", _("A major change needs a change note in English too."))
-        )
+        errors.append(("change_note_en", _("A major change needs a change note in English too.")))
     return errors
 
 
@@ -102,9 +100,7 @@ def save_pending(
             raise ValidationError(
                 _("Only a published release gets pending changes."), code="invalid_state"
             )
-        edition = (
-            ReleaseEdition.objects.select_for_update().open().filter(release=locked).first()
-        )
+        edition = ReleaseEdition.objects.select_for_update().open().filter(release=locked).first()
         current_version = edition.version if edition else 0
         if base_version is not None and base_version != current_version:
             raise ValidationError(

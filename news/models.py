@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-from django.utils.translation import override
+from django.utils.translation import override, pgettext_lazy
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 from simple_history.models import HistoricalRecords
@@ -381,9 +380,8 @@ class Release(models.Model):
     def pending_edition(self) -> ReleaseEdition | None:
         """The open (draft, review or scheduled) edition of this release, read once."""
         if "_pending_edition" not in self.__dict__:
-            self._pending_edition = (
-                self.editions.open().first() if self.pk and self.status == Status.PUBLISHED else None
-            )
+            live = self.pk and self.status == Status.PUBLISHED
+            self._pending_edition = self.editions.open().first() if live else None
         return self._pending_edition
 
     def original_source(self) -> ReleaseSource | None:

@@ -216,9 +216,10 @@ class TestChangeNotes:
         assert "Updates to this release" not in page and "Обновления" not in page
         assert jsonld(page)["dateModified"] == modified
         feed = client.get("/ru/news/atom/").content.decode()
-        assert f"<updated>{live.published_at.isoformat()}" in feed or live.published_at.strftime(
-            "%Y-%m-%dT%H:%M:%S"
-        ) in feed
+        assert (
+            f"<updated>{live.published_at.isoformat()}" in feed
+            or live.published_at.strftime("%Y-%m-%dT%H:%M:%S") in feed
+        )
         # Its revision keeps it.
         assert live.history.filter(title_ru=NEW_TITLE).exists()
 

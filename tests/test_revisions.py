@@ -4,7 +4,6 @@ revisions and restores one as a new revision, only where the user may edit."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from news import editions, revisions, workflow
 from news.models import Release, ReleaseAuthor, ReleaseSource, Status

@@ -75,9 +75,12 @@ def next_scheduled_at(now: datetime.datetime | None = None) -> datetime.datetime
         .order_by()
         .values_list("publish_at")
     )
-    upcoming = releases.union(editions).order_by("published_at").values_list(
-        "published_at", flat=True
-    ).first()
+    upcoming = (
+        releases.union(editions)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
     cache.set(key, upcoming.timestamp() if upcoming else 0, None)
     return upcoming
 

@@ -200,9 +200,7 @@ class ReleaseAdminForm(forms.ModelForm):
         if self.is_live:
             self.check_version(cleaned.get("base_version"))
             self.check_edition_version(cleaned.get("edition_version"))
-            stub = ReleaseEdition(
-                **{f: cleaned.get(f) or "" for f in ("title_en", "body_en")}
-            )
+            stub = ReleaseEdition(**{f: cleaned.get(f) or "" for f in ("title_en", "body_en")})
             normalize_content(stub)
             for field, message in editions.note_errors(
                 stub,
@@ -245,7 +243,6 @@ class ReleaseAdminForm(forms.ModelForm):
                 "version": current.version,
             },
         )
-
 
     def check_edition_version(self, edition_version: int | None) -> None:
         """Refuse a save over pending changes someone saved since the form was opened (the

@@ -148,7 +148,7 @@ def newsroom_queue(request) -> dict | None:
 
 
 def pending_badge(release: Release) -> str:
-    """"With pending changes" and "English out of date" beside a live release's status."""
+    """ "With pending changes" and "English out of date" beside a live release's status."""
     badges = []
     if getattr(release, "has_pending", None) or (
         not hasattr(release, "has_pending") and release.pending_edition is not None
@@ -295,9 +295,7 @@ def edition_rows(release: Release, model) -> list[dict]:
     edition = release.pending_edition
     relations = edition.relations if edition else editions.live_relations(release)
     if model is ReleaseAuthor:
-        return [
-            {"author": pk, "position": n} for n, pk in enumerate(relations.get("authors", []))
-        ]
+        return [{"author": pk, "position": n} for n, pk in enumerate(relations.get("authors", []))]
     return [{**values, "position": n} for n, values in enumerate(relations.get("sources", []))]
 
 
@@ -690,9 +688,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                     {f: row.get(f) or "" for f in ("url", "label_ru", "label_en", "kind")}
                     for row in formset.rows()
                 ]
-        content = {
-            field: getattr(release, field) for field in diff.TEXT_LABELS if field != "image"
-        }
+        content = {field: getattr(release, field) for field in diff.TEXT_LABELS if field != "image"}
         image = release.image
         content["image"] = image.file if image and not image._committed else image.name
         release._pending_edition = editions.save_pending(

@@ -96,8 +96,9 @@ class PublicSitemap(Sitemap):
 
 class ReleaseSitemap(PublicSitemap):
     """Each release in each language in which it is public. Items are plain rows
-    `(pk, slug, last_major_change_at, published_at, ru_complete, en_complete)` (model instances would cost time and
-    memory here) of the releases public in at least one language, newest first."""
+    `(pk, slug, last_major_change_at, published_at, ru_complete, en_complete)` (model
+    instances would cost time and memory here) of the releases public in at least one
+    language, newest first."""
 
     def __init__(self):
         self._prefixes = {}
