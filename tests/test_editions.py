@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from news import editions, workflow
 from news.models import EditionState, Release, ReleaseAuthor, ReleaseEdition, WorkflowEvent
@@ -185,7 +185,7 @@ class TestChangeNotes:
     def test_a_major_change_without_a_note_is_refused(self, live, editor_user):
         propose(live, by=editor_user, note="", note_en="")
         workflow.submit(live, by=editor_user)
-        with pytest.raises(ValidationError) as refused:
+        with pytest.raises(ValidationError) as refused, translation.override("en"):
             workflow.publish(live, by=editor_user)
         assert "change note in Russian" in " ".join(refused.value.messages)
         live.refresh_from_db()
@@ -194,7 +194,7 @@ class TestChangeNotes:
     def test_the_english_note_is_needed_when_english_is_public(self, live, editor_user):
         propose(live, by=editor_user, note_en="")
         workflow.submit(live, by=editor_user)
-        with pytest.raises(ValidationError, match="English"):
+        with pytest.raises(ValidationError, match="English"), translation.override("en"):
             workflow.publish(live, by=editor_user)
 
     def test_the_form_refuses_a_major_change_without_its_note(self, client, live, editor_user):
