@@ -30,8 +30,7 @@ def public_releases(language: str) -> ReleaseQuerySet:
 
 def read_relations(releases: list[Release]) -> list[Release]:
     """Read what a release page shows of `releases` besides their own rows: categories,
-    signatures in signing order, sources, published major changes (four queries for any
-    number of releases)."""
+    signatures in signing order, sources (three queries for any number of releases)."""
     prefetch_related_objects(
         releases,
         "categories",
@@ -40,9 +39,6 @@ def read_relations(releases: list[Release]) -> list[Release]:
             queryset=ReleaseAuthor.objects.select_related("author").order_by("position", "id"),
         ),
         "sources",
-        Prefetch(
-            "editions", queryset=ReleaseEdition.objects.public_updates(), to_attr="public_updates"
-        ),
     )
     return releases
 
@@ -52,8 +48,9 @@ def release_updates(release: Release, language: str) -> dict:
     (the first publication, then each published major change with its note; empty when
     there was none), its corrections (newest first), and on an English page whose Russian
     text changed since, when it did."""
-    changes = getattr(release, "public_updates", None)
-    if changes is None:
+    # Only a release with a published major change has any (no query for the others).
+    changes = []
+    if release.last_major_change_at is not None:
         changes = list(release.editions.public_updates())
 
     def entry(edition: ReleaseEdition) -> dict:
