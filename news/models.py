@@ -459,6 +459,14 @@ class ReleaseSource(models.Model):
         return getattr(self, f"label_{language}") or self.get_kind_display()
 
 
+def event_states() -> list[tuple[str, str]]:
+    """The states a workflow event moves between: a release's, then an edition's own."""
+    return [
+        *Status.choices,
+        *((value, label) for value, label in EditionState.choices if value not in Status.values),
+    ]
+
+
 class WorkflowEvent(models.Model):
     """One status change of a release: who, from, to, why, when. Written only by workflow.py."""
 
@@ -471,8 +479,9 @@ class WorkflowEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="workflow_events",
     )
-    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    # A release's statuses, and for an event of a pending edition the edition's states.
+    from_status = models.CharField(_("from"), max_length=16, choices=event_states)
+    to_status = models.CharField(_("to"), max_length=16, choices=event_states)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     edition = models.ForeignKey(
