@@ -431,3 +431,40 @@ def test_the_migration_keeps_every_release_revision_and_event():
     assert migrated.title_ru == "Опубликованный релиз" and migrated.pending_edition is None
     assert migrated.last_major_change_at is None and migrated.en_outdated_since is None
     assert importlib.import_module("news.migrations.0006_editions")
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_edition_another_process_is_promoting_is_skipped_then_promoted_once(editor_user):
+    """Two app servers meeting the same due edition: the one that finds it locked skips it,
+    the other promotes it; running again changes nothing (idempotent)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    release = PublishedFactory()
+    propose(release, by=editor_user)
+    publish_edition(release, by=editor_user, at=timezone.now() + datetime.timedelta(hours=1))
+    later = timezone.now() + datetime.timedelta(hours=2)
+    locked, release_lock = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                ReleaseEdition.objects.select_for_update().get(release=release)
+                locked.set()
+                release_lock.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(10)
+    assert editions.apply_due(later) == 0  # skipped, not waited for
+    release_lock.set()
+    holder.join()
+    assert editions.apply_due(later) == 1
+    assert editions.apply_due(later) == 0
+    release.refresh_from_db()
+    assert release.title_ru == NEW_TITLE
+    assert WorkflowEvent.objects.filter(release=release, to_status="published").count() == 2
