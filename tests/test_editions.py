@@ -468,3 +468,21 @@ def test_an_edition_another_process_is_promoting_is_skipped_then_promoted_once(e
     release.refresh_from_db()
     assert release.title_ru == NEW_TITLE
     assert WorkflowEvent.objects.filter(release=release, to_status="published").count() == 2
+
+
+def test_a_new_lead_image_waits_in_the_edition(client, live, editor_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_admin import jpeg
+
+    client.force_login(editor_user)
+    data = live_data(live, minor_change="on")
+    data["image"] = SimpleUploadedFile("new.jpg", jpeg(), content_type="image/jpeg")
+    response = client.post(change_url(live), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    live.refresh_from_db()
+    edition = live.pending_edition
+    assert not live.image and edition.image.name.startswith("releases/")
+    publish_edition(live, by=editor_user)
+    live.refresh_from_db()
+    assert live.image.name == edition.image.name
