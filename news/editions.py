@@ -5,8 +5,8 @@ the newsroom writes its *pending edition* (`ReleaseEdition`) instead; the editio
 review -> published through the same workflow services (`news.workflow` hands the transitions
 of a release with a pending edition to `fire` below), and publishing it copies it into the
 release in one transaction. A future moment schedules it: `apply_due` promotes it once that
-moment has come, called from the public read path (`news.cache.middleware`) before anything
-is read, so no job has to run.
+moment has come, called by every public page (`news.cache.pages.public_page`) before it
+reads, so no job has to run; pages cached before that moment expire at it.
 
 A published change is major (with a change note, listed on the page as an update; it moves
 `Release.last_major_change_at`, the public "modified" date) or minor (a typo: no public trace

@@ -486,3 +486,20 @@ def test_a_new_lead_image_waits_in_the_edition(client, live, editor_user):
     publish_edition(live, by=editor_user)
     live.refresh_from_db()
     assert live.image.name == edition.image.name
+
+
+def test_the_publish_button_schedules_the_pending_changes(client, live, editor_user):
+    propose(live, by=editor_user)
+    workflow.submit(live, by=editor_user)
+    client.force_login(editor_user)
+    moment = timezone.localtime() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("admin:news_release_transition", args=[live.pk, "publish"]),
+        {"at": moment.strftime("%Y-%m-%dT%H:%M")},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 302
+    assert any("they replace the live version" in text for text in message_texts(response))
+    live.refresh_from_db()
+    assert live.pending_edition.state == EditionState.SCHEDULED
+    assert live.title_ru != NEW_TITLE

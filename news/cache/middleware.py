@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from news import editions
 from news.cache.pages import (
     CACHEABLE_STATUSES,
     GENERATION_KEY,
@@ -51,9 +50,6 @@ class PublicPageCacheMiddleware:
         return page_key(request, prefix if prefix in self.languages else "-")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # A scheduled edition whose moment has come takes over before anything is read or
-        # answered from the cache (news.editions; no query until that moment).
-        editions.apply_due_if_any()
         key = self.key(request)
         if key is None:
             return self.get_response(request)

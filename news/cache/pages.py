@@ -145,7 +145,12 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
+        from news import editions
+
         now = timezone.now()
+        # A scheduled edition whose moment has come takes over before the page reads (no
+        # query until that moment; a page cached before it expires at that moment).
+        editions.apply_due_if_any(now)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response = response.render()

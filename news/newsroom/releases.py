@@ -38,6 +38,7 @@ from news.models import (
     LANGUAGES,
     Author,
     Category,
+    EditionState,
     Release,
     ReleaseAuthor,
     ReleaseEdition,
@@ -81,6 +82,9 @@ PENDING_SAVED = _(
 )
 TITLED = _("“%(title)s”: %(message)s")
 SCHEDULED_MESSAGE = _("“%(title)s” is scheduled: it appears on the site on %(when)s.")
+EDITION_SCHEDULED_MESSAGE = _(
+    "The changes to “%(title)s” are scheduled: they replace the live version on %(when)s."
+)
 
 
 def sees_all_releases(user) -> bool:
@@ -982,7 +986,15 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request, TITLED % {"title": title, "message": message}, messages.ERROR
             )
             return False
-        if name in ("publish", "reschedule") and is_scheduled(release):
+        scheduled_edition = (
+            release.editions.filter(state=EditionState.SCHEDULED).first()
+            if name == "publish"
+            else None
+        )
+        if scheduled_edition is not None:
+            when = date_format(timezone.localtime(scheduled_edition.publish_at), "DATETIME_FORMAT")
+            message = EDITION_SCHEDULED_MESSAGE % {"title": title, "when": when}
+        elif name in ("publish", "reschedule") and is_scheduled(release):
             when = date_format(timezone.localtime(release.published_at), "DATETIME_FORMAT")
             message = SCHEDULED_MESSAGE % {"title": title, "when": when}
         else:
