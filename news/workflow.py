@@ -79,6 +79,7 @@ def state_for(release: Release, name: str) -> str | None:
         return edition.state
     return None if name == "discard" else release.status
 
+
 # What someone who may not fire a transition is told (one sentence each: the verbs do not
 # share one grammatical frame).
 REFUSALS = {

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0005_body_without_lead'),
+        ('news', '0011_journalists'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
