@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from news import notifications
+from news import journalists, notifications
 from news.models import (
     EDITION_TEXT_FIELDS,
     EditionState,
@@ -333,6 +333,11 @@ def _promote(
         )
     edition.state = EditionState.PUBLISHED
     edition.published_at = moment
+    if not edition.minor_change and release.published_at and release.published_at <= moment:
+        # Subscribers hear of a major change of a public release, with its note, once.
+        transaction.on_commit(
+            lambda: journalists.release_became_public(release, edition=edition), robust=True
+        )
 
 
 # --- scheduled editions take over at their moment -----------------------------------------

@@ -224,6 +224,28 @@ class TestChangeNotes:
         assert live.history.filter(title_ru=NEW_TITLE).exists()
 
 
+class TestSubscribers:
+    @pytest.mark.parametrize("minor", [False, True])
+    def test_subscribers_hear_of_a_major_change_only(
+        self, live, editor_user, monkeypatch, django_capture_on_commit_callbacks, minor
+    ):
+        told = []
+        monkeypatch.setattr(
+            "news.journalists.release_became_public",
+            lambda release, *, edition=None: told.append((release.pk, edition)),
+        )
+        propose(live, by=editor_user, minor_change=minor)
+        workflow.submit(live, by=editor_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.publish(live, by=editor_user)
+        if minor:
+            assert told == []
+        else:
+            assert [(pk, edition.change_note_ru) for pk, edition in told] == [
+                (live.pk, "Уточнена формулировка.")
+            ]
+
+
 class TestPublicRecord:
     def test_updates_list_correction_date_modified_and_feed(self, client, live, editor_user):
         propose(live, by=editor_user, note="Добавлены сведения.", note_en="Details added.")
