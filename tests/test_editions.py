@@ -69,6 +69,8 @@ def public_surfaces(client, release) -> str:
         "/ru/news/atom/",
         "/en/news/rss/",
         "/sitemap.xml",
+        "/sitemap-releases.xml",
+        "/ru/news/search/?q=уточнённый",
     ]
     if category is not None:
         paths.append(category.get_absolute_url("ru"))
@@ -114,6 +116,8 @@ class TestInvisibleUntilPublished:
         assert live.title_ru == NEW_TITLE and live.version == version + 1
         after = public_surfaces(client, live)
         assert NEW_TITLE in after and "Совет министров утвердил" in after
+        found = client.get("/ru/news/search/?q=уточнённый").content.decode()
+        assert f"{live.get_absolute_url('ru')}" in found  # the search reads the new text
 
     def test_a_scheduled_edition_takes_over_at_its_moment(
         self, client, live, editor_user, monkeypatch
