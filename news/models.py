@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext_lazy
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 from simple_history.models import HistoricalRecords
@@ -38,6 +38,16 @@ def opening_paragraph(html: str) -> str:
 def is_fallback(english: str, language: str) -> bool:
     """True when an English page shows the Russian text for want of an English one."""
     return language == "en" and not english
+
+
+def normalize_content(content) -> None:
+    """What every save of a release's text (or of its pending edition) derives: sanitized
+    bodies (a text of empty paragraphs is no text) and titles and leads on one line."""
+    for field in ("body_ru", "body_en"):
+        body = sanitize_html(getattr(content, field)).strip()
+        setattr(content, field, body if strip_tags(body).strip() else "")
+    for field in ("title_ru", "title_en", "lead_ru", "lead_en"):
+        setattr(content, field, " ".join(getattr(content, field).split()))
 
 
 class Status(models.TextChoices):
@@ -244,6 +254,23 @@ class Release(models.Model):
         related_name="releases",
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    last_major_change_at = models.DateTimeField(
+        _("last major change"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the last major change (with a public change note) was published."),
+    )
+    en_outdated_since = models.DateTimeField(
+        _("English version out of date since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when a major change edited the Russian text and left the public English "
+            "text as it was."
+        ),
+    )
 
     history = HistoricalRecords(
         excluded_fields=["ru_complete", "en_complete", "updated_at"],
@@ -292,12 +319,7 @@ class Release(models.Model):
         return self.title_ru or self.title_en or f"#{self.pk}"
 
     def save(self, *args, **kwargs):
-        for field in ("body_ru", "body_en"):
-            body = sanitize_html(getattr(self, field)).strip()
-            # A text of empty paragraphs is no text: the completeness rule sees it as empty.
-            setattr(self, field, body if strip_tags(body).strip() else "")
-        for field in ("title_ru", "title_en", "lead_ru", "lead_en"):
-            setattr(self, field, " ".join(getattr(self, field).split()))
+        normalize_content(self)
         # The slug follows the Russian title until the release is first published, then stays.
         if not self.first_published_at or not self.slug:
             self.slug = unique_slug(self.title_ru or self.title_en, Release, instance=self)
@@ -347,6 +369,20 @@ class Release(models.Model):
     def get_absolute_url(self, language: str = "ru") -> str:
         with override(language):
             return reverse("news:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def public_modified_at(self) -> datetime.datetime | None:
+        """The public "last modified" date (JSON-LD, feeds, sitemap): the last published major
+        change, else the publication date. Minor changes leave no public trace."""
+        return self.last_major_change_at or self.published_at
+
+    @property
+    def pending_edition(self) -> ReleaseEdition | None:
+        """The open (draft, review or scheduled) edition of this release, read once."""
+        if "_pending_edition" not in self.__dict__:
+            live = self.pk and self.status == Status.PUBLISHED
+            self._pending_edition = self.editions.open().first() if live else None
+        return self._pending_edition
 
     def original_source(self) -> ReleaseSource | None:
         return next((s for s in self.sources.all() if s.kind == SourceKind.ORIGINAL), None)
@@ -423,6 +459,14 @@ class ReleaseSource(models.Model):
         return getattr(self, f"label_{language}") or self.get_kind_display()
 
 
+def event_states() -> list[tuple[str, str]]:
+    """The states a workflow event moves between: a release's, then an edition's own."""
+    return [
+        *Status.choices,
+        *((value, label) for value, label in EditionState.choices if value not in Status.values),
+    ]
+
+
 class WorkflowEvent(models.Model):
     """One status change of a release: who, from, to, why, when. Written only by workflow.py."""
 
@@ -435,10 +479,20 @@ class WorkflowEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="workflow_events",
     )
-    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    # A release's statuses, and for an event of a pending edition the edition's states.
+    from_status = models.CharField(_("from"), max_length=16, choices=event_states)
+    to_status = models.CharField(_("to"), max_length=16, choices=event_states)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    edition = models.ForeignKey(
+        "ReleaseEdition",
+        verbose_name=_("edition"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        help_text=_("The pending edition this event moved, when it moved one."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -447,6 +501,164 @@ class WorkflowEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release_id}: {self.from_status} → {self.to_status}"
+
+
+class EditionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    SCHEDULED = "scheduled", pgettext_lazy("edition", "Scheduled")
+    PUBLISHED = "published", _("Published")
+    DISCARDED = "discarded", _("Discarded")
+
+
+OPEN_EDITION_STATES = (EditionState.DRAFT, EditionState.REVIEW, EditionState.SCHEDULED)
+
+# The content an edition carries and publishing copies into its release.
+EDITION_TEXT_FIELDS: tuple[str, ...] = (
+    "title_ru",
+    "lead_ru",
+    "body_ru",
+    "title_en",
+    "lead_en",
+    "body_en",
+    "image",
+    "image_alt_ru",
+    "image_alt_en",
+    "image_caption_ru",
+    "image_caption_en",
+)
+
+
+class ReleaseEditionQuerySet(models.QuerySet):
+    def open(self) -> ReleaseEditionQuerySet:
+        return self.filter(state__in=OPEN_EDITION_STATES)
+
+    def due(self, now: datetime.datetime) -> ReleaseEditionQuerySet:
+        """Scheduled editions whose moment has come, the earliest first."""
+        return self.filter(state=EditionState.SCHEDULED, publish_at__lte=now).order_by(
+            "publish_at", "pk"
+        )
+
+    def public_updates(self) -> ReleaseEditionQuerySet:
+        """Published major changes (the page's "Updates to this release"), oldest first."""
+        return self.filter(state=EditionState.PUBLISHED, minor_change=False).order_by(
+            "published_at", "pk"
+        )
+
+
+class ReleaseEdition(models.Model):
+    """A new edition of a release that has a live version: the changed content, reviewed and
+    published while the release row keeps serving the live content. Published editions stay
+    as the public record of changes (their notes)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="editions")
+    state = models.CharField(
+        _("state"), max_length=16, choices=EditionState.choices, default=EditionState.DRAFT
+    )
+    title_ru = models.CharField(_("title (Russian)"), max_length=500)
+    title_en = models.CharField(_("title (English)"), max_length=500, blank=True)
+    lead_ru = models.TextField(_("lead (Russian)"), blank=True)
+    lead_en = models.TextField(_("lead (English)"), blank=True)
+    body_ru = models.TextField(_("body (Russian)"), blank=True)
+    body_en = models.TextField(_("body (English)"), blank=True)
+    image = models.ImageField(_("lead image"), upload_to="releases/%Y/%m/", blank=True)
+    image_alt_ru = models.CharField(_("image alt text (Russian)"), max_length=300, blank=True)
+    image_alt_en = models.CharField(_("image alt text (English)"), max_length=300, blank=True)
+    image_caption_ru = models.CharField(_("image caption (Russian)"), max_length=500, blank=True)
+    image_caption_en = models.CharField(_("image caption (English)"), max_length=500, blank=True)
+    # {"categories": [id, ...], "authors": [id, ...] (signing order),
+    #  "sources": [{"url", "label_ru", "label_en", "kind"}, ...] (in order)}
+    relations = models.JSONField(_("categories, authors and sources"), default=dict, blank=True)
+    change_note_ru = models.TextField(_("change note (Russian)"), blank=True)
+    change_note_en = models.TextField(_("change note (English)"), blank=True)
+    minor_change = models.BooleanField(_("minor change"), default=False)
+    correction = models.BooleanField(_("correction"), default=False)
+    publish_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="editions_created",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="editions_submitted",
+    )
+    text_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("text last changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="editions_changed",
+    )
+
+    history = HistoricalRecords(
+        verbose_name=_("edition revision"), verbose_name_plural=_("edition revisions")
+    )
+
+    objects = ReleaseEditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("edition")
+        verbose_name_plural = _("editions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release"],
+                condition=Q(state__in=["draft", "review", "scheduled"]),
+                name="edition_one_open_per_release",
+                violation_error_message=_("This release already has pending changes."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="scheduled") | Q(publish_at__isnull=False),
+                name="edition_scheduled_has_moment",
+            ),
+            models.CheckConstraint(
+                condition=Q(minor_change=False) | Q(correction=False),
+                name="edition_correction_is_major",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["publish_at"],
+                name="edition_scheduled_idx",
+                condition=Q(state="scheduled"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release_id}: {self.get_state_display()}"
+
+    def save(self, *args, **kwargs):
+        normalize_content(self)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_EDITION_STATES
+
+    def title(self, language: str) -> str:
+        return getattr(self, f"title_{language}")
+
+    def body(self, language: str) -> str:
+        return getattr(self, f"body_{language}")
+
+    def is_complete(self, language: str) -> bool:
+        return bool(self.title(language) and self.body(language))
+
+    def note(self, language: str) -> str:
+        return translated(self.change_note_ru, self.change_note_en, language)
 
 
 # The journalists' models live in their own package and belong to this app.

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from news import workflow
-from news.models import Author, Release, ReleaseAuthor, ReleaseSource
+from news.models import Author, Release, ReleaseAuthor, ReleaseSource, Status
 
 if TYPE_CHECKING:
     # Made by django-simple-history when news.models is imported.
@@ -101,6 +101,25 @@ def restore_revision(
             {field: getattr(source, field) for field in SOURCE_FIELDS}
             for source in _links_of(ReleaseSource, revision)
         ]
+        if current.status == Status.PUBLISHED:
+            # A live release is never changed in place: the revision becomes its pending
+            # changes, reviewed and published like any other (news.editions).
+            from news import editions
+
+            editions.save_pending(
+                current,
+                by=by,
+                content={field: getattr(revision, field) for field in RESTORED_FIELDS},
+                relations={
+                    "authors": [a for a, _p in sorted(old_authors, key=lambda a: a[1])],
+                    "sources": [
+                        {f: s[f] for f in SOURCE_FIELDS if f != "position"}
+                        for s in sorted(old_sources, key=lambda s: s["position"])
+                    ],
+                },
+                notes={},
+            )
+            return current
         for field in RESTORED_FIELDS:
             setattr(current, field, getattr(revision, field))
         current.version += 1

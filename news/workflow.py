@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from news import journalists, notifications
-from news.models import Release, Status, WorkflowEvent
+from news.models import EditionState, Release, Status, WorkflowEvent
 from news.publication_dates import check_publication_date
 
 
@@ -59,8 +59,26 @@ TRANSITIONS: dict[str, Transition] = {
             "reopen", gettext_lazy("Reopen as draft"), frozenset({Status.WITHDRAWN}),
             Status.DRAFT, "news.withdraw_release",
         ),
+        Transition(
+            "discard", gettext_lazy("Discard pending changes"),
+            frozenset({EditionState.DRAFT, EditionState.REVIEW, EditionState.SCHEDULED}),
+            EditionState.DISCARDED, "news.submit_release",
+        ),
     ]
 }  # fmt: skip
+# The transitions that act on a release's pending edition when it has one (news.editions);
+# `discard` exists only for editions.
+EDITION_TRANSITIONS = frozenset({"submit", "publish", "request_changes", "discard"})
+
+
+def state_for(release: Release, name: str) -> str | None:
+    """The state the transition `name` starts from: the pending edition's for the edition
+    transitions when the release has one, else the release's own."""
+    edition = release.pending_edition
+    if edition is not None and name in EDITION_TRANSITIONS:
+        return edition.state
+    return None if name == "discard" else release.status
+
 
 # What someone who may not fire a transition is told (one sentence each: the verbs do not
 # share one grammatical frame).
@@ -73,6 +91,7 @@ REFUSALS = {
     "recall": gettext_lazy("You are not allowed to recall this release: only its submitter can."),
     "reschedule": gettext_lazy("You are not allowed to reschedule this release."),
     "cancel_schedule": gettext_lazy("You are not allowed to cancel the schedule of this release."),
+    "discard": gettext_lazy("You are not allowed to discard the pending changes of this release."),
 }
 DEFAULT_REFUSAL = gettext_lazy("You are not allowed to do this to this release.")
 
@@ -91,7 +110,7 @@ def may_fire(user: AbstractBaseUser | None, release: Release, name: str) -> bool
     transition = TRANSITIONS[name]
     if not user.has_perm(transition.permission):
         return False
-    if name == "submit" and not is_owner(user, release):
+    if name in ("submit", "discard") and not is_owner(user, release):
         return user.has_perm("news.edit_any_release")
     condition = CONDITIONS.get(name)
     return condition is None or condition(user, release)
@@ -102,21 +121,27 @@ def allowed_transitions(user: AbstractBaseUser, release: Release) -> list[Transi
     return [
         t
         for t in TRANSITIONS.values()
-        if release.status in t.sources and may_fire(user, release, t.name)
+        if state_for(release, t.name) in t.sources and may_fire(user, release, t.name)
     ]
 
 
 def can_edit(user: AbstractBaseUser, release: Release) -> bool:
-    """Editors (edit_any_release) edit any release; others only their own drafts."""
+    """Editors (edit_any_release) edit any release; others only their own drafts, and the
+    pending changes of their own published releases while those are a draft."""
     if not user.is_active:
         return False
     if user.has_perm("news.edit_any_release"):
         return True
-    return (
-        user.has_perm("news.change_release")
-        and (release.pk is None or is_owner(user, release))
-        and release.status == Status.DRAFT
-    )
+    if not user.has_perm("news.change_release"):
+        return False
+    if release.pk is None:
+        return True
+    if not is_owner(user, release):
+        return False
+    if release.status == Status.PUBLISHED:
+        edition = release.pending_edition
+        return edition is None or edition.state == EditionState.DRAFT
+    return release.status == Status.DRAFT
 
 
 def completeness_errors(release: Release) -> list[str]:
@@ -171,6 +196,8 @@ def _fire(
         if apply is not None:
             apply(current)
         from_status = current.status
+        if from_status == Status.PUBLISHED and transition.target != Status.PUBLISHED:
+            _discard_pending(current, by=by)
         current.status = transition.target
         current.version += 1
         current.updated_by = by
@@ -201,9 +228,32 @@ def _fire(
     return event
 
 
+def _discard_pending(release: Release, *, by: AbstractBaseUser | None) -> None:
+    """A release that stops being live (withdrawn, its schedule cancelled) has no pending
+    changes any more: they are discarded (kept, with their revisions)."""
+    from news.models import EditionState, ReleaseEdition
+
+    for edition in ReleaseEdition.objects.open().filter(release=release):
+        edition.state = EditionState.DISCARDED
+        edition.version += 1
+        edition._history_user = by
+        edition.save()
+
+
+def _pending(release: Release) -> bool:
+    from news import editions
+
+    return editions.has_pending(release)
+
+
 def submit(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
-    """Send a draft to the editors for review; refused while it is incomplete (the same
-    completeness errors as at publishing)."""
+    """Send a draft (or the pending changes of a published release) to the editors for
+    review; a draft is refused while it is incomplete (the same completeness errors as at
+    publishing)."""
+    if _pending(release):
+        from news import editions
+
+        return editions.fire(release, "submit", by=by)
     return _fire(release, "submit", by=by, apply=_require_complete)
 
 
@@ -217,6 +267,10 @@ def publish(
     public at that moment by the query rule, with no job to run). Without `at` a release keeps
     the public date it already had (a re-publication), else it gets the current time."""
     check_publication_date(at)
+    if _pending(release):
+        from news import editions
+
+        return editions.fire(release, "publish", by=by, at=at)
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
 
@@ -239,8 +293,20 @@ def publish(
 def request_changes(
     release: Release, *, by: AbstractBaseUser | None, comment: str
 ) -> WorkflowEvent:
-    """Send a release in review back to its author as a draft; the comment says what to change."""
+    """Send a release (or its pending changes) in review back to its author as a draft; the
+    comment says what to change."""
+    if _pending(release):
+        from news import editions
+
+        return editions.fire(release, "request_changes", by=by, comment=comment)
     return _fire(release, "request_changes", by=by, comment=comment)
+
+
+def discard(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """Drop the pending changes of a published release; the live version stays as it is."""
+    from news import editions
+
+    return editions.fire(release, "discard", by=by)
 
 
 def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> WorkflowEvent:

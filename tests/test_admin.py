@@ -377,11 +377,14 @@ class TestWhoSeesWhat:
         for release in releases:
             assert release.title_ru in page
 
-    @pytest.mark.parametrize("factory", [ReviewFactory, PublishedFactory])
+    @pytest.mark.parametrize("mine", [True, False])
     def test_author_gets_a_read_only_page_where_they_may_not_edit(
-        self, author_client, author_user, factory
+        self, author_client, author_user, other_author_user, mine
     ):
-        release = factory(created_by=author_user, body_ru="<p>Текст <em>релиза</em></p>")
+        # Their own release in review, or someone else's published one.
+        factory = ReviewFactory if mine else PublishedFactory
+        writer = author_user if mine else other_author_user
+        release = factory(created_by=writer, body_ru="<p>Текст <em>релиза</em></p>")
         response = author_client.get(change_url(release))
         page = response.content.decode()
         assert response.status_code == 200
@@ -403,24 +406,35 @@ class TestWhoSeesWhat:
         release.refresh_from_db()
         assert "Мой новый абзац" not in release.body_ru
 
-    def test_editor_edits_a_published_release(self, editor_client):
+    def test_editor_edits_a_published_release_as_its_pending_changes(self, editor_client):
         release = PublishedFactory()
+        published_at = release.published_at
         data = release_data(
             release,
             title_ru="Исправленный заголовок",
-            published_at_0=timezone.localtime(release.published_at).strftime("%d.%m.%Y"),
-            published_at_1=timezone.localtime(release.published_at).strftime("%H:%M:%S"),
+            edition_version="0",
+            change_note_ru="Исправлен заголовок.",
+            change_note_en="The title was corrected.",
+            published_at_0="",  # a live release's form has no publication date
+            published_at_1="",
         )
         response = editor_client.post(change_url(release), data, HTTP_ACCEPT_LANGUAGE="ru")
         assert response.status_code == 302, response.context["adminform"].form.errors
         release.refresh_from_db()
-        assert release.title_ru == "Исправленный заголовок"
-        assert release.status == Status.PUBLISHED
+        assert release.title_ru != "Исправленный заголовок"  # the live version stays
+        assert release.pending_edition.title_ru == "Исправленный заголовок"
+        assert release.status == Status.PUBLISHED and release.published_at == published_at
 
     def test_the_form_never_sets_the_publication_date(self, editor_client):
         release = PublishedFactory()
         before = release.published_at
-        data = release_data(release, published_at_0="01.01.2030", published_at_1="10:00")
+        data = release_data(
+            release,
+            published_at_0="01.01.2030",
+            published_at_1="10:00",
+            edition_version="0",
+            minor_change="on",
+        )
         response = editor_client.post(change_url(release), data)
         assert response.status_code == 302
         release.refresh_from_db()

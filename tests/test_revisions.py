@@ -4,9 +4,8 @@ revisions and restores one as a new revision, only where the user may edit."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
-from news import revisions, workflow
+from news import editions, revisions, workflow
 from news.models import Release, ReleaseAuthor, ReleaseSource, Status
 from news.newsroom import diff
 from tests.factories import (
@@ -177,22 +176,28 @@ class TestRestore:
         assert (edited.title_ru, edited.status) == ("Второй заголовок", Status.REVIEW)
         assert "Restore…" not in client.get(history_url(edited)).content.decode()
 
-    def test_an_editor_restores_a_published_release(self, client, editor_user):
+    def test_an_editor_restores_a_published_release_as_its_pending_changes(
+        self, client, editor_user
+    ):
         release = PublishedFactory(title_ru="Опубликованный")
         client.force_login(editor_user)
-        when = timezone.localtime(release.published_at)
-        data = release_data(
+        editions.save_pending(
             release,
-            title_ru="Испорченный",
-            published_at_0=when.strftime("%Y-%m-%d"),
-            published_at_1=when.strftime("%H:%M:%S"),
+            by=editor_user,
+            content={"title_ru": "Испорченный"},
+            relations={},
+            notes={"minor_change": True},
         )
-        assert client.post(change_url(release), data).status_code == 302
+        workflow.submit(release, by=editor_user)
+        workflow.publish(release, by=editor_user)
         release.refresh_from_db()
+        assert release.title_ru == "Испорченный"
         record = release.history.filter(title_ru="Опубликованный").first()
         client.post(restore_url(release, record), {"base_version": str(release.version)})
         release.refresh_from_db()
-        assert release.title_ru == "Опубликованный"
+        # A live release is not changed in place: the restored text is its pending edition.
+        assert release.title_ru == "Испорченный"
+        assert release.pending_edition.title_ru == "Опубликованный"
         assert release.status == Status.PUBLISHED  # the workflow state is not rolled back
 
     def test_restore_only_answers_a_user_who_sees_the_release(self, client, edited):

@@ -142,7 +142,8 @@ class TestReleaseHead:
         assert article["inLanguage"] == "ru"
         assert article["url"] == article["mainEntityOfPage"] == ru_url
         assert article["datePublished"] == release.published_at.isoformat()
-        assert article["dateModified"] == release.updated_at.isoformat()
+        # Without a published major change, the public "modified" date is the publication.
+        assert article["dateModified"] == release.published_at.isoformat()
         assert article["author"] == [
             {"@type": "Organization", "name": "Пресс-служба Исполнительного комитета СНГ"}
         ]

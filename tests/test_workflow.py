@@ -308,7 +308,9 @@ class TestAllowedTransitions:
         in_review = ReviewFactory(created_by=author_user)
         assert not workflow.can_edit(author_user, in_review)
         assert workflow.can_edit(editor_user, in_review)
-        assert not workflow.can_edit(author_user, PublishedFactory(created_by=author_user))
+        # A published release: its writer may start (and edit) its pending changes, others not.
+        assert workflow.can_edit(author_user, PublishedFactory(created_by=author_user))
+        assert not workflow.can_edit(other_author_user, PublishedFactory(created_by=author_user))
 
 
 class TestNotifications:

@@ -59,16 +59,28 @@ def invalidate() -> None:
 
 
 def next_scheduled_at(now: datetime.datetime | None = None) -> datetime.datetime | None:
-    """The earliest moment a published release is still waiting for (None when none is),
-    read once per generation."""
-    from news.models import Release
+    """The earliest moment a published release or a scheduled edition is still waiting for
+    (None when none is), read once per generation (one query). A scheduled edition's moment
+    may already have passed: `news.editions.apply_due_if_any` promotes it then."""
+    from news.models import EditionState, Release, ReleaseEdition
 
     now = now or timezone.now()
     key = f"public:next:{generation()}"
     remembered = cache.get(key)
     if remembered is not None and (remembered == 0 or remembered > now.timestamp()):
         return datetime.datetime.fromtimestamp(remembered, datetime.UTC) if remembered else None
-    upcoming = Release.objects.scheduled(now=now).values_list("published_at", flat=True).first()
+    releases = Release.objects.scheduled(now=now).order_by().values_list("published_at")
+    editions = (
+        ReleaseEdition.objects.filter(state=EditionState.SCHEDULED)
+        .order_by()
+        .values_list("publish_at")
+    )
+    upcoming = (
+        releases.union(editions)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
     cache.set(key, upcoming.timestamp() if upcoming else 0, None)
     return upcoming
 
@@ -133,7 +145,12 @@ def public_page(view: Callable | None = None, *, timeout: int | None = None):
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
+        from news import editions
+
         now = timezone.now()
+        # A scheduled edition whose moment has come takes over before the page reads (no
+        # query until that moment; a page cached before it expires at that moment).
+        editions.apply_due_if_any(now)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response = response.render()

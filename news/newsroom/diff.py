@@ -153,3 +153,33 @@ def changed_labels(old_record, new_record) -> list[str]:
         for name, label in TEXT_FIELDS
         if str(getattr(old_record, name) or "") != str(getattr(new_record, name) or "")
     ]
+
+
+def _content_fields(content) -> dict[str, str]:
+    fields = {}
+    for name, _label in TEXT_FIELDS:
+        value = str(getattr(content, name) or "")
+        fields[name] = body_text(value) if name in HTML_FIELDS else value
+    return fields
+
+
+def live_snapshot(release) -> Snapshot:
+    """The live content of a release, to compare with its pending edition."""
+    fields = _content_fields(release)
+    fields["authors"] = "\n".join(_authors_as_of(release.pk, None))
+    fields["sources"] = "\n".join(_source_line(s) for s in _sources_as_of(release.pk, None))
+    return Snapshot(record=release, fields=fields)
+
+
+def edition_snapshot(edition) -> Snapshot:
+    """The content of a pending edition (its authors and sources from its own list)."""
+    relations = edition.relations or {}
+    fields = _content_fields(edition)
+    authors = Author.objects.in_bulk(relations.get("authors", []))
+    fields["authors"] = "\n".join(
+        str(authors[pk]) for pk in relations.get("authors", []) if pk in authors
+    )
+    fields["sources"] = "\n".join(
+        _source_line(ReleaseSource(**values)) for values in relations.get("sources", [])
+    )
+    return Snapshot(record=edition, fields=fields)

@@ -16,8 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorFormField
 from django_prose_editor.widgets import AdminProseEditorWidget
 
+from news import editions
 from news.images import LeadImageField
-from news.models import Category, Release, ReleaseSource
+from news.models import (
+    EDITION_TEXT_FIELDS,
+    Category,
+    Release,
+    ReleaseEdition,
+    ReleaseSource,
+    Status,
+    normalize_content,
+)
 from news.publication_dates import check_publication_date
 from news.sanitize import sanitize_html, strip_control_characters
 
@@ -107,6 +116,32 @@ class ReleaseAdminForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # Only on the form of a release with a live version (its changes become a pending edition).
+    edition_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    change_note_ru = forms.CharField(
+        label=_("Change note (Russian)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What changed, for the public list of updates on the release page."),
+    )
+    change_note_en = forms.CharField(
+        label=_("Change note (English)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the English version is public."),
+    )
+    minor_change = forms.BooleanField(
+        label=_("Minor change"),
+        required=False,
+        help_text=_(
+            "A typo or a formatting fix: no change note, no public trace but the revision."
+        ),
+    )
+    correction = forms.BooleanField(
+        label=_("Correction"),
+        required=False,
+        help_text=_("The change note is shown as a correction notice at the top of the page."),
+    )
 
     class Meta:
         model = Release
@@ -133,6 +168,8 @@ class ReleaseAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["base_version"] = self.instance.version
+            if self.is_live:
+                self.initial.update(pending_initial(self.instance))
         with_language(self)
         marker = gettext("required to publish")
         for name in REQUIRED_TO_PUBLISH:
@@ -149,13 +186,30 @@ class ReleaseAdminForm(forms.ModelForm):
         self.locked = None
         self.conflict = None
 
+    @property
+    def is_live(self) -> bool:
+        """A release with a live version: this form edits its pending edition."""
+        return bool(self.instance.pk) and self.instance.status == Status.PUBLISHED
+
     def clean(self):
         cleaned = super().clean()
         # Plain-text fields lose stray control characters (NUL is refused by the field).
         for name in PLAIN_TEXT_FIELDS:
             if isinstance(cleaned.get(name), str):
                 cleaned[name] = strip_control_characters(cleaned[name])
-        if self.instance.pk:
+        if self.is_live:
+            self.check_version(cleaned.get("base_version"))
+            self.check_edition_version(cleaned.get("edition_version"))
+            stub = ReleaseEdition(**{f: cleaned.get(f) or "" for f in ("title_en", "body_en")})
+            normalize_content(stub)
+            for field, message in editions.note_errors(
+                stub,
+                minor_change=cleaned.get("minor_change", False),
+                correction=cleaned.get("correction", False),
+                notes=cleaned,
+            ):
+                self.add_error(field, message)
+        elif self.instance.pk:
             self.check_version(cleaned.get("base_version"))
         return cleaned
 
@@ -189,6 +243,40 @@ class ReleaseAdminForm(forms.ModelForm):
                 "version": current.version,
             },
         )
+
+    def check_edition_version(self, edition_version: int | None) -> None:
+        """Refuse a save over pending changes someone saved since the form was opened (the
+        release row is locked, and every edition write locks it first)."""
+        edition = self.instance.editions.open().first()
+        current = edition.version if edition else 0
+        if edition_version is None or edition_version == current:
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix("edition_version")] = str(current)
+        raise forms.ValidationError(
+            _(
+                "Someone else saved pending changes of this release while you were editing "
+                "it. Your changes have NOT been saved: they are still in the form below. "
+                "Save again to replace theirs with yours."
+            ),
+            code="stale_edition",
+        )
+
+
+def pending_initial(release: Release) -> dict:
+    """What the form of a live release starts from: its pending edition when it has one."""
+    edition = release.pending_edition
+    if edition is None:
+        return {"edition_version": 0}
+    initial = {field: getattr(edition, field) for field in EDITION_TEXT_FIELDS}
+    initial["categories"] = (edition.relations or {}).get(
+        "categories", [c.pk for c in release.categories.all()]
+    )
+    initial.update(
+        {field: getattr(edition, field) for field in editions.NOTE_FIELDS},
+        edition_version=edition.version,
+    )
+    return initial
 
 
 def time_zone_name() -> str:

@@ -20,7 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -33,13 +33,15 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from news import revisions, workflow
+from news import editions, revisions, workflow
 from news.models import (
     LANGUAGES,
     Author,
     Category,
+    EditionState,
     Release,
     ReleaseAuthor,
+    ReleaseEdition,
     ReleaseSource,
     SourceKind,
     Status,
@@ -72,9 +74,17 @@ SUCCESS_MESSAGES = {
     "reopen": _("“%(title)s” is a draft again."),
     "recall": _("“%(title)s” is back in your drafts; submit it again when it is ready."),
     "cancel_schedule": _("The schedule of “%(title)s” is cancelled: it is back in review."),
+    "discard": _("The pending changes of “%(title)s” were discarded; the live version stays."),
 }
+PENDING_SAVED = _(
+    "Your changes to “%(title)s” are saved as its pending changes; the site keeps showing "
+    "the live version until they are published."
+)
 TITLED = _("“%(title)s”: %(message)s")
 SCHEDULED_MESSAGE = _("“%(title)s” is scheduled: it appears on the site on %(when)s.")
+EDITION_SCHEDULED_MESSAGE = _(
+    "The changes to “%(title)s” are scheduled: they replace the live version on %(when)s."
+)
 
 
 def sees_all_releases(user) -> bool:
@@ -141,6 +151,28 @@ def newsroom_queue(request) -> dict | None:
     }
 
 
+def pending_badge(release: Release) -> str:
+    """ "With pending changes" and "English out of date" beside a live release's status."""
+    badges = []
+    if getattr(release, "has_pending", None) or (
+        not hasattr(release, "has_pending") and release.pending_edition is not None
+    ):
+        badges.append(
+            format_html(
+                '<span class="newsroom-badge newsroom-badge-pending">{}</span>',
+                gettext("with pending changes"),
+            )
+        )
+    if release.en_outdated_since:
+        badges.append(
+            format_html(
+                '<span class="newsroom-badge newsroom-badge-outdated">{}</span>',
+                gettext("English out of date"),
+            )
+        )
+    return mark_safe(" ".join(badges))
+
+
 def status_badge(release: Release) -> str:
     if is_scheduled(release):
         return format_html(
@@ -181,6 +213,29 @@ class QueueFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
             case "mine":
                 return queryset.filter(created_by=user)
+        return queryset
+
+
+class EditionFilter(admin.SimpleListFilter):
+    """Live releases with pending changes, and those whose English version is out of date."""
+
+    title = _("changes")
+    parameter_name = "changes"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("pending", _("Published, with pending changes")),
+            ("en_outdated", _("English version out of date")),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "pending":
+                return queryset.filter(
+                    Exists(ReleaseEdition.objects.open().filter(release=OuterRef("pk")))
+                )
+            case "en_outdated":
+                return queryset.filter(en_outdated_since__isnull=False)
         return queryset
 
 
@@ -238,9 +293,54 @@ class ReleaseInlinePermissions:
         return super().has_delete_permission(request, obj) and self._release_editable(request, obj)
 
 
+def edition_rows(release: Release, model) -> list[dict]:
+    """The author or source rows a live release's form shows: those of its pending edition,
+    else its live ones."""
+    edition = release.pending_edition
+    relations = edition.relations if edition else editions.live_relations(release)
+    if model is ReleaseAuthor:
+        return [{"author": pk, "position": n} for n, pk in enumerate(relations.get("authors", []))]
+    return [{**values, "position": n} for n, values in enumerate(relations.get("sources", []))]
+
+
 class PositionedFormSet(BaseInlineFormSet):
     """Rows keep the order given by their order field, renumbered 0, 1, 2... on save; a new
-    row whose order was left untouched goes to the end, in the order shown."""
+    row whose order was left untouched goes to the end, in the order shown.
+
+    For a release with a live version the rows are those of its pending edition: new rows
+    every time, never saved here (the admin stores them in the edition, `rows()`)."""
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        self.for_edition = bool(
+            instance is not None and instance.pk and instance.status == Status.PUBLISHED
+        )
+        if self.for_edition:
+            kwargs["queryset"] = self.model._default_manager.none()
+            if kwargs.get("data") is None and not args:
+                kwargs["initial"] = edition_rows(instance, self.model)
+        super().__init__(*args, **kwargs)
+        if self.for_edition and not self.is_bound:
+            self.extra = len(self.initial_extra or [])
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.for_edition:
+            # The rows replace the live ones when the edition is published: checking them
+            # against the live rows of the same release would refuse every unchanged row.
+            form.validate_unique = form.validate_constraints = lambda: None
+        return form
+
+    def rows(self) -> list[dict]:
+        """The rows as entered, in their order, without the deleted ones."""
+        kept = []
+        for index, form in enumerate(self.forms):
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            kept.append((data.get("position") or 0, index, data))
+        kept.sort(key=lambda row: (row[0], row[1]))
+        return [data for _position, _index, data in kept]
 
     def save(self, commit=True):
         saved = super().save(commit)
@@ -341,13 +441,15 @@ class ReleaseAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     list_per_page = 50
     list_select_related = ["created_by"]
-    actions = ["submit_selected", "publish_selected"]
+    actions = ["submit_selected", "publish_selected", "confirm_translation_selected"]
     save_on_top = False
     record_fields = [
         "status_column",
         "slug",
         "version",
         "first_published_at",
+        "last_major_change_at",
+        "en_outdated_since",
         "created_by",
         "created_at",
         "updated_by",
@@ -361,7 +463,14 @@ class ReleaseAdmin(admin.ModelAdmin):
     # --- who sees and edits what ---
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).prefetch_related("release_authors__author")
+        queryset = (
+            super()
+            .get_queryset(request)
+            .prefetch_related("release_authors__author")
+            .annotate(
+                has_pending=Exists(ReleaseEdition.objects.open().filter(release=OuterRef("pk")))
+            )
+        )
         return visible_releases(request.user, queryset)
 
     def has_view_permission(self, request, obj=None):
@@ -382,6 +491,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         filters = [
             QueueFilter,
             "status",
+            EditionFilter,
             LanguageFilter,
             "categories",
             ("authors", admin.RelatedOnlyFieldListFilter),
@@ -409,10 +519,34 @@ class ReleaseAdmin(admin.ModelAdmin):
         editable = obj is None or self.has_change_permission(request, obj)
         body_ru = "body_ru" if editable else "rendered_body_ru"
         body_en = "body_en" if editable else "rendered_body_en"
+        live = obj is not None and obj.status == Status.PUBLISHED
         russian = ["title_ru", "lead_ru", body_ru]
         if editable:
             russian.append("base_version")
-        fieldsets = [
+            if live:
+                russian.append("edition_version")
+        fieldsets = []
+        if live and editable:
+            fieldsets.append(
+                (
+                    _("This change"),
+                    {
+                        "fields": [
+                            ("minor_change", "correction"),
+                            "change_note_ru",
+                            "change_note_en",
+                        ],
+                        "classes": ["newsroom-change"],
+                        "description": _(
+                            "The release is live: saving stores your changes as its pending "
+                            "changes, reviewed and published like a new release. A major "
+                            "change needs a change note (in English too when the English "
+                            "version is public); it is listed on the page."
+                        ),
+                    },
+                )
+            )
+        fieldsets += [
             (
                 _("Russian version"),
                 {
@@ -526,6 +660,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         return inline_formsets
 
     def save_model(self, request, obj, form, change):
+        if change and form.is_live:
+            return  # the live release stays as it is; save_related stores the pending edition
         locked = form.locked
         if change and locked is not None:
             # The row is locked since the form's clean(): this save is the next version, and
@@ -540,6 +676,34 @@ class ReleaseAdmin(admin.ModelAdmin):
         obj.updated_by = request.user
         obj._history_user = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if not (change and form.is_live):
+            return super().save_related(request, form, formsets, change)
+        release = form.instance
+        relations = {"categories": sorted(c.pk for c in form.cleaned_data.get("categories", []))}
+        for formset in formsets:
+            # Nothing of the live rows changes (what the admin's change message reads).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is ReleaseAuthor:
+                relations["authors"] = [row["author"].pk for row in formset.rows()]
+            elif formset.model is ReleaseSource:
+                relations["sources"] = [
+                    {f: row.get(f) or "" for f in ("url", "label_ru", "label_en", "kind")}
+                    for row in formset.rows()
+                ]
+        content = {field: getattr(release, field) for field in diff.TEXT_LABELS if field != "image"}
+        image = release.image
+        content["image"] = image.file if image and not image._committed else image.name
+        release._pending_edition = editions.save_pending(
+            Release.objects.get(pk=release.pk),
+            by=request.user,
+            content=content,
+            relations=relations,
+            notes={field: form.cleaned_data.get(field) for field in editions.NOTE_FIELDS},
+            base_version=form.cleaned_data.get("edition_version"),
+        )
+        self.message_user(request, PENDING_SAVED % {"title": release}, messages.INFO)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and object_id is not None and "title_ru" in request.POST:
@@ -652,11 +816,13 @@ class ReleaseAdmin(admin.ModelAdmin):
                 )
             transitions.append(entry)
         editable = self.has_change_permission(request, release)
+        pending = release.pending_edition
         previews = []
         if may_preview(user, release, editable=editable):
             token = preview.make_token(release)
             for language in LANGUAGES:
-                if release.title(language) or release.body(language):
+                shown = pending or release
+                if shown.title(language) or shown.body(language):
                     previews.append(
                         {
                             "language": language,
@@ -665,7 +831,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                                 "admin:news_release_preview", args=[release.pk, language]
                             ),
                             "share_url": preview.preview_url(release, language, token),
-                            "public": release.is_public(language),
+                            "public": release.is_public(language) and pending is None,
                             "public_url": release.get_absolute_url(language),
                         }
                     )
@@ -676,7 +842,15 @@ class ReleaseAdmin(admin.ModelAdmin):
             "newsroom_transitions": transitions,
             "newsroom_completeness": workflow.completeness_errors(release)
             if release.status in (Status.DRAFT, Status.REVIEW)
+            else workflow.completeness_errors(pending)
+            if pending is not None
             else [],
+            "newsroom_pending": pending,
+            "newsroom_pending_compare_url": reverse(
+                "admin:news_release_pending_compare", args=[release.pk]
+            )
+            if pending is not None
+            else None,
             "newsroom_languages": [
                 (
                     LANGUAGE_STATE[language][0 if release.is_complete(language) else 1],
@@ -691,7 +865,10 @@ class ReleaseAdmin(admin.ModelAdmin):
             "newsroom_history_url": reverse("admin:news_release_history", args=[release.pk]),
             "newsroom_editable": editable,
             "newsroom_can_save_and_submit": editable
-            and release.status == Status.DRAFT
+            and (
+                release.status == Status.DRAFT
+                or (release.status == Status.PUBLISHED and (pending is None or pending.is_open))
+            )
             and workflow.may_fire(user, release, "submit"),
             "newsroom_can_save_and_publish": editable
             and release.status == Status.REVIEW
@@ -710,7 +887,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
-        return status_badge(obj)
+        return format_html("{} {}", status_badge(obj), pending_badge(obj))
 
     @admin.display(description=_("publication date"), ordering="published_at")
     def published_column(self, obj):
@@ -753,6 +930,11 @@ class ReleaseAdmin(admin.ModelAdmin):
                 name="news_release_transition",
             ),
             path(
+                "<path:object_id>/pending/compare/",
+                view(self.pending_compare_view),
+                name="news_release_pending_compare",
+            ),
+            path(
                 "<path:object_id>/history/compare/",
                 view(self.compare_view),
                 name="news_release_compare",
@@ -788,6 +970,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             "recall": workflow.recall,
             "reschedule": workflow.reschedule,
             "cancel_schedule": workflow.cancel_schedule,
+            "discard": workflow.discard,
         }
         try:
             services[name](release, by=request.user, **kwargs)
@@ -803,7 +986,15 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request, TITLED % {"title": title, "message": message}, messages.ERROR
             )
             return False
-        if name in ("publish", "reschedule") and is_scheduled(release):
+        scheduled_edition = (
+            release.editions.filter(state=EditionState.SCHEDULED).first()
+            if name == "publish"
+            else None
+        )
+        if scheduled_edition is not None:
+            when = date_format(timezone.localtime(scheduled_edition.publish_at), "DATETIME_FORMAT")
+            message = EDITION_SCHEDULED_MESSAGE % {"title": title, "when": when}
+        elif name in ("publish", "reschedule") and is_scheduled(release):
             when = date_format(timezone.localtime(release.published_at), "DATETIME_FORMAT")
             message = SCHEDULED_MESSAGE % {"title": title, "when": when}
         else:
@@ -846,6 +1037,41 @@ class ReleaseAdmin(admin.ModelAdmin):
     def publish_selected(self, request, queryset):
         for release in queryset.order_by("pk"):
             self._fire(request, release, "publish")
+
+    @admin.action(
+        permissions=["publish"],
+        description=_("Confirm the English version is up to date"),
+    )
+    def confirm_translation_selected(self, request, queryset):
+        confirmed = sum(
+            editions.confirm_translation(release, by=request.user)
+            for release in queryset.filter(en_outdated_since__isnull=False).order_by("pk")
+        )
+        self.message_user(
+            request,
+            gettext("English versions confirmed as up to date: %(count)s.") % {"count": confirmed},
+            messages.SUCCESS,
+        )
+
+    def pending_compare_view(self, request, object_id):
+        """The pending changes of a live release against its live version (the same diff as
+        between revisions)."""
+        release = self._visible_object(request, object_id)
+        edition = release.pending_edition
+        if edition is None:
+            raise Http404(gettext("This release has no pending changes."))
+        changes = diff.compare(diff.live_snapshot(release), diff.edition_snapshot(edition))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Pending changes of “%(title)s”") % {"title": release},
+            "opts": self.opts,
+            "original": release,
+            "edition": edition,
+            "changes": changes,
+            "change_url": reverse("admin:news_release_change", args=[release.pk]),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/news/release/pending_compare.html", context)
 
     # --- preview ---
 

@@ -278,8 +278,8 @@ class ReleaseFeed(Feed):
         return release.published_at
 
     def item_updateddate(self, release: Release):
-        # A scheduled release edited before its time appears (is "updated") at that time.
-        return max(release.updated_at, release.published_at)
+        # Only published major changes move it; a scheduled release appears at its time.
+        return max(release.public_modified_at, release.published_at)
 
     def item_categories(self, release: Release) -> list[str]:
         return [name for _slug, name, _url in release.feed_parts["category_terms"]]

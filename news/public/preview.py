@@ -1,4 +1,5 @@
-"""Signed preview links: a not-yet-public release shown as its public page will show it, to
+"""Signed preview links: a not-yet-public release (or the pending changes of a live one)
+shown as its public page will show it, to
 whoever holds the link, for PREVIEW_LINK_HOURS. Nothing is stored: the link is the release id
 signed with a timestamp (TimestampSigner, own salt), so it cannot be forged or extended, and it
 is never indexed or cached. The link also carries the number of workflow steps the release had
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.views.decorators.http import require_safe
 
+from news import editions
 from news.models import LANGUAGES, Release, Status
 from news.public.views import detail_context
 
@@ -99,11 +101,15 @@ def preview(request, token: str):
     except signing.BadSignature as error:
         raise Http404("bad preview link") from error
     release = Release.objects.exclude(status=Status.WITHDRAWN).filter(pk=release_id).first()
+    pending = release.pending_edition if release is not None else None
+    if pending is not None:
+        # A live release with pending changes: the preview shows them, not the live text.
+        release = editions.as_release(release, pending)
     if release is None or not (release.title(language) or release.body(language)):
         raise Http404("no such release in this language")
     if workflow_stamp(release) != stamp:
         raise Http404("the release has moved on since this link was issued")
-    if release.is_public(language):
+    if pending is None and release.is_public(language):
         return _private(HttpResponseRedirect(release.get_absolute_url(language)))
     context = detail_context(release, language, preview=True)
     response = render(request, "news/release_detail.html", context)

@@ -18,8 +18,10 @@ from news.models import (
     Category,
     Release,
     ReleaseAuthor,
+    ReleaseEdition,
     ReleaseQuerySet,
     is_fallback,
+    translated,
 )
 
 
@@ -51,6 +53,35 @@ def feed_releases(language: str, category: Category | None = None) -> list[Relea
     if category is not None:
         releases = releases.filter(categories=category)
     return list(releases[: settings.FEED_ITEMS])
+
+
+def release_updates(release: Release, language: str) -> dict:
+    """The public record of a release's changes in `language`: "Updates to this release"
+    (the first publication, then each published major change with its note; empty when
+    there was none), its corrections (newest first), and on an English page whose Russian
+    text changed since, when it did."""
+    # Only a release with a published major change has any (no query for the others).
+    changes = []
+    if release.last_major_change_at is not None:
+        changes = list(release.editions.public_updates())
+
+    def entry(edition: ReleaseEdition) -> dict:
+        note = translated(edition.change_note_ru, edition.change_note_en, language)
+        fallback = language == "en" and not edition.change_note_en
+        return {"date": edition.published_at, "note": note, "lang": "ru" if fallback else ""}
+
+    updates = []
+    if changes:
+        updates = [{"date": release.first_published_at, "note": None, "lang": ""}]
+        updates += [entry(edition) for edition in changes]
+    corrections = [entry(edition) for edition in reversed(changes) if edition.correction]
+    outdated = None
+    if language == "en" and release.en_outdated_since and release.is_complete("ru"):
+        outdated = {
+            "date": release.en_outdated_since,
+            "url": release.get_absolute_url("ru"),
+        }
+    return {"updates": updates, "corrections": corrections, "outdated": outdated}
 
 
 def read_categories(releases: list[Release]) -> list[Release]:

@@ -51,8 +51,11 @@ def release_jsonld(
     image: Rendition | None,
     authors: list[dict],
     original_url: str | None,
+    corrections: list[dict] = (),
 ) -> dict:
-    """schema.org NewsArticle of one language version, linked to its translation."""
+    """schema.org NewsArticle of one language version, linked to its translation; its
+    `dateModified` follows published major changes only, its corrections are
+    CorrectionComments."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -63,8 +66,8 @@ def release_jsonld(
         "description": describe(release.lead(language) or release.body(language)),
         "inLanguage": language,
         "datePublished": release.published_at.isoformat() if release.published_at else None,
-        "dateModified": (release.updated_at or release.published_at).isoformat()
-        if (release.updated_at or release.published_at)
+        "dateModified": release.public_modified_at.isoformat()
+        if release.public_modified_at
         else None,
         "author": [
             {"@type": author["type"], "name": author["name"], **(
@@ -83,6 +86,15 @@ def release_jsonld(
         }
     if original_url:
         data["isBasedOn"] = original_url
+    if corrections:
+        data["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": correction["note"],
+                "datePublished": correction["date"].isoformat(),
+            }
+            for correction in corrections
+        ]
     if other_url:
         # Russian is the primary language: the English version is its translation.
         relation = "workTranslation" if language == "ru" else "translationOfWork"

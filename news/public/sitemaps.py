@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap, views
 from django.db.models import Exists, Max, OuterRef
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -80,7 +81,7 @@ class ReleaseSitemap(PublicSitemap):
             "pk",
             "slug",
             "published_at",
-            "updated_at",
+            "last_major_change_at",
             *(f"{lang}_complete" for lang in LANGUAGES),
         )
         return public.only(*fields).order_by("-published_at", "-id")
@@ -90,10 +91,12 @@ class ReleaseSitemap(PublicSitemap):
         return [language for language in LANGUAGES if getattr(item, f"{language}_complete")]
 
     def lastmod(self, item: Release):
-        return item.updated_at
+        # Only published major changes move it (minor ones leave no public trace).
+        return item.public_modified_at
 
     def get_latest_lastmod(self):
-        return self.items().aggregate(latest=Max("updated_at"))["latest"]
+        modified = Coalesce("last_major_change_at", "published_at")
+        return self.items().aggregate(latest=Max(modified))["latest"]
 
     def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
         """A URL per public language version of each release of the page, each with the

@@ -520,6 +520,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     sources = list(release.sources.all())
     original = next((s for s in sources if s.kind == SourceKind.ORIGINAL), None)
     lead, body = release.lead(language), release.body(language)
+    record = selectors.release_updates(release, language)
     seo = seo_context(
         title=release.title(language),
         description=describe(lead or body),
@@ -530,7 +531,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
         og_type="article",
         image=social_image,
         published=release.published_at,
-        modified=release.updated_at,
+        modified=release.public_modified_at,
         jsonld=None
         if preview
         else release_jsonld(
@@ -541,6 +542,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
             image=social_image,
             authors=authors,
             original_url=original.url if original else None,
+            corrections=record["corrections"],
         ),
     )
     article = {
@@ -560,6 +562,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
         "image_alt": release.image_alt(language),
         "image_caption": release.image_caption(language),
         "language": language,
+        **record,
     }
     return {
         "head": render_to_string("includes/seo_head.html", {"seo": seo, "site_name": SITE_NAME}),
