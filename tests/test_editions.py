@@ -287,7 +287,8 @@ class TestPublicRecord:
         assert "The date of the meeting was corrected." in en and "Details added." in en
 
         sitemap = client.get("/sitemap-releases.xml").content.decode()
-        assert f"<lastmod>{live.last_major_change_at.date().isoformat()}</lastmod>" in sitemap
+        lastmod = timezone.localtime(live.last_major_change_at).replace(microsecond=0)
+        assert f"<lastmod>{lastmod.isoformat()}</lastmod>" in sitemap
         atom = client.get("/ru/news/atom/").content.decode()
         assert live.last_major_change_at.strftime("%Y-%m-%dT%H:%M:%S") in atom
 

@@ -293,10 +293,13 @@ class TestSitemap:
         assert SITE + "/en/news/category/economy/" not in entries
         assert not any("/category/empty/" in loc for loc in entries)
 
-    def test_lastmod_is_the_release_update_time_as_a_w3c_datetime(self, client):
+    def test_lastmod_is_the_last_public_change_as_a_w3c_datetime(self, client):
+        """The publication, until a major change is published (minor edits leave no trace)."""
         release = PublishedFactory()
+        release.title_ru += " (опечатка исправлена)"
+        release.save()
         text = sitemap_text(client)
-        lastmod = timezone.localtime(release.updated_at).replace(microsecond=0)
+        lastmod = timezone.localtime(release.published_at).replace(microsecond=0)
         assert lastmod.utcoffset() is not None
         assert f"<lastmod>{lastmod.isoformat()}</lastmod>" in text
 
