@@ -406,7 +406,16 @@ def reschedule(
         current.published_at = at
 
     comment = _("Rescheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
-    return _fire(release, "reschedule", by=by, apply=apply, comment=comment)
+    moment = release.published_at
+    with transaction.atomic():
+        event = _fire(release, "reschedule", by=by, apply=apply, comment=comment)
+        # Journalists who had it under embargo until the old moment are told; subscribers
+        # hear of it at the new one (the old announcement finds it not public and sends nothing).
+        transaction.on_commit(
+            lambda: journalists.embargo_cancelled(release, moment=moment), robust=True
+        )
+        transaction.on_commit(lambda: journalists.release_became_public(release), robust=True)
+    return event
 
 
 def cancel_schedule(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
@@ -418,4 +427,10 @@ def cancel_schedule(release: Release, *, by: AbstractBaseUser | None) -> Workflo
             current.first_published_at = None  # it never was public
         current.published_at = None
 
-    return _fire(release, "cancel_schedule", by=by, apply=apply)
+    moment = release.published_at
+    with transaction.atomic():
+        event = _fire(release, "cancel_schedule", by=by, apply=apply)
+        transaction.on_commit(
+            lambda: journalists.embargo_cancelled(release, moment=moment), robust=True
+        )
+    return event

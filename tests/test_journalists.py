@@ -563,6 +563,25 @@ def test_journalists_are_told_when_an_embargoed_release_is_withdrawn(
     assert Delivery.objects.filter(key__startswith="embargo-cancelled:").count() == 1
 
 
+@pytest.mark.parametrize("change", ["reschedule", "cancel_schedule"])
+def test_journalists_are_told_when_an_embargoed_release_is_moved_or_cancelled(
+    change, run_tasks, journalist, editor_user, django_capture_on_commit_callbacks
+):
+    release = ScheduledFactory()
+    moment = release.published_at
+    with django_capture_on_commit_callbacks(execute=True):
+        send_under_embargo(release, by=editor_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "reschedule":
+            workflow.reschedule(release, by=editor_user, at=moment + datetime.timedelta(days=2))
+        else:
+            workflow.cancel_schedule(release, by=editor_user)
+    run_tasks()
+    (notice,) = Delivery.objects.filter(key__startswith="embargo-cancelled:")
+    assert notice.to == journalist.email
+    assert embargo_service.moment_text(moment) in notice.text
+
+
 def test_editors_see_the_embargo_list_and_its_log_authors_do_not(
     client, editor_user, author_user, journalist
 ):
