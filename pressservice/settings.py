@@ -71,7 +71,12 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "axes",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "news",
+    # Two-step sign-in, sessions and the audit log (after auth: it re-registers the user admin).
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +94,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session given its second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
+    # In the admin, the second step (or enrolment) before anything else (accounts/middleware.py).
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -150,7 +159,15 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://press-service")}
+# The default cache is shared by every process of the site: with no CACHE_URL, Django's
+# database cache in the table `shared_cache` (created by `migrate`, accounts/migrations/0002),
+# so a withdrawal in one worker or from a command reaches all workers at once. README,
+# "Security for operators", has the measurements. Redis (CACHE_URL=redis://...) when the
+# site outgrows it; a per-process cache (locmem) only in tests (check pressservice.W001).
+SHARED_CACHE_TABLE = "shared_cache"
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"dbcache://{SHARED_CACHE_TABLE}")}
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20000)
 if CACHES["default"]["BACKEND"].startswith("django_redis"):
     # A cache outage must degrade to a slower site, not to 500s.
     CACHES["default"].setdefault("OPTIONS", {})["IGNORE_EXCEPTIONS"] = True
@@ -331,6 +348,24 @@ AXES_LOCKOUT_CALLABLE = "pressservice.views.login_locked_out"
 # The client's address behind the reverse proxy (django-ipware is not installed).
 AXES_CLIENT_IP_CALLABLE = "pressservice.proxy.client_ip"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# Two-step sign-in (accounts/second_factor.py). Required for Editors and superusers whenever
+# DEBUG is off; OTP_REQUIRED_FOR_AUTHORS extends it to Authors. With DEBUG on (make run) the
+# admin offers it (/admin/second-factor/enrol/) without requiring it. Wrong codes count as
+# failed sign-ins for axes above.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=not DEBUG)
+OTP_REQUIRED_FOR_AUTHORS = env.bool("OTP_REQUIRED_FOR_AUTHORS", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Press service")
+
+# Sessions (database sessions): the admin session ends after SESSION_IDLE_HOURS without a
+# request; each request moves the expiry on. A password change or a second-factor reset ends
+# the user's other sessions.
+SESSION_IDLE_HOURS = env.int("SESSION_IDLE_HOURS", default=8)
+SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600
+SESSION_SAVE_EVERY_REQUEST = True
+
+# The audit log (accounts.AuditEntry) keeps this many days; `manage.py purge_audit_log`.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,8 @@ MEDIA_ROOT = BASE_DIR / "test-results" / "media"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AXES_ENABLED = False
+# The second step is switched on by the tests about it (tests/test_second_factor.py).
+OTP_REQUIRED = False
 
 # Whitenoise looks for STATIC_ROOT at start-up; tests serve static files through the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

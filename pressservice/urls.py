@@ -15,6 +15,7 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap-section"),
     re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
+    path("admin/second-factor/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch
 ]

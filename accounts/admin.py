@@ -1,0 +1,67 @@
+"""The audit log (read-only, superusers only) and the reset of a lost second factor."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import AuditEntry
+from accounts.second_factor import reset_second_factor
+
+User = get_user_model()
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "username", "actor", "ip", "detail"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter)]
+    search_fields = ["username", "detail", "ip", "actor__username"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    has_view_permission = has_module_permission
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NewsroomUserAdmin(UserAdmin):
+    actions = ["reset_second_factor"]
+
+    @admin.action(description=_("Reset the second factor (lost device)"))
+    def reset_second_factor(self, request, queryset):
+        if not request.user.is_superuser:
+            self.message_user(
+                request, _("Only a superuser may reset a second factor."), messages.ERROR
+            )
+            return
+        users = list(queryset)
+        for user in users:
+            reset_second_factor(user, by=request.user, request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d user: they set it up again at their next "
+                "sign-in.",
+                "Second factor reset for %(count)d users: they set it up again at their next "
+                "sign-in.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, NewsroomUserAdmin)
