@@ -241,6 +241,8 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 # One catalogue per area of the product (core, admin, public, ops), merged by Django.
 LOCALE_PATHS = sorted(p for p in (BASE_DIR / "locale").iterdir() if p.is_dir())
+# The accounts app keeps its own catalogue, so `make messages` writes its strings there.
+LOCALE_PATHS.append(BASE_DIR / "accounts" / "locale")
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Minsk")
 USE_I18N = True
 USE_TZ = True
