@@ -23,7 +23,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
-    has_view_permission = has_module_permission
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
 
     def has_add_permission(self, request):
         return False
