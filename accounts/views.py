@@ -61,7 +61,8 @@ class EnrolView(SecondFactorPage):
         if codes is None:
             form.add_error("code", _("That code is not right. Enter the code the app shows now."))
             return self.form_invalid(form)
-        context = self.get_context_data(form=form)
+        # The page of the codes, without the enrolment's QR code (and its pending device).
+        context = super().get_context_data(form=form)
         context.update(title=_("Your recovery codes"), recovery_codes=codes)
         response = render(self.request, "accounts/recovery_codes.html", context)
         response["Cache-Control"] = "no-store"

@@ -129,6 +129,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The admin header's offer to set up two-step sign-in (accounts/).
+                "accounts.context_processors.second_factor",
             ],
         },
     },

@@ -106,6 +106,17 @@ def test_with_debug_on_it_is_offered_not_required(editor_user, settings):
     assert b"<svg" in response.content
 
 
+def test_the_admin_header_offers_enrolment_until_there_is_a_device(editor_user, settings):
+    settings.OTP_REQUIRED = False
+    client = signed_in(editor_user)
+    assert f'href="{ENROL}"' in client.get(reverse("admin:index")).content.decode()
+    enrolled(editor_user)
+    client = signed_in(editor_user)
+    device = TOTPDevice.objects.get(user=editor_user)
+    client.post(VERIFY, {"code": code_for(device, 1)})
+    assert f'href="{ENROL}"' not in client.get(reverse("admin:index")).content.decode()
+
+
 def test_an_anonymous_visitor_of_the_step_pages_is_sent_to_sign_in():
     for url in (ENROL, VERIFY):
         response = Client().get(url)
@@ -163,6 +174,7 @@ def test_enrolment_confirms_the_device_shows_ten_recovery_codes_once_and_opens_t
     assert sorted(StaticToken.objects.values_list("token", flat=True)) == sorted(codes)
     device.refresh_from_db()
     assert device.confirmed
+    assert TOTPDevice.objects.filter(user=editor_user).count() == 1  # no new pending one
     # This session is verified: the admin opens, and enrolment is not offered again.
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(ENROL).status_code == 302
