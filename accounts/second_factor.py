@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
-from django_otp import devices_for_user, user_has_device
+from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
@@ -41,7 +41,15 @@ def is_required_for(user) -> bool:
 
 
 def has_device(user) -> bool:
-    return user_has_device(user, confirmed=True)
+    """Has the user a confirmed authenticator (recovery codes come with it)? One query."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def request_has_device(request) -> bool:
+    """`has_device` for the request's user, asked once per request."""
+    if not hasattr(request, "_has_second_factor"):
+        request._has_second_factor = has_device(request.user)
+    return request._has_second_factor
 
 
 def pending_totp_device(user) -> TOTPDevice:

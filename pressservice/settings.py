@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # In the admin, the second step (or enrolment) before anything else (accounts/middleware.py).
     "accounts.middleware.SecondFactorMiddleware",
+    # Idle expiry: a signed-in session's expiry moves on with its requests (accounts/).
+    "accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -362,11 +364,11 @@ OTP_REQUIRED_FOR_AUTHORS = env.bool("OTP_REQUIRED_FOR_AUTHORS", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Press service")
 
 # Sessions (database sessions): the admin session ends after SESSION_IDLE_HOURS without a
-# request; each request moves the expiry on. A password change or a second-factor reset ends
+# request; requests move the expiry on (accounts.middleware.SessionActivityMiddleware, at
+# most one session write a minute). A password change or a second-factor reset ends
 # the user's other sessions.
 SESSION_IDLE_HOURS = env.int("SESSION_IDLE_HOURS", default=8)
 SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600
-SESSION_SAVE_EVERY_REQUEST = True
 
 # The audit log (accounts.AuditEntry) keeps this many days; `manage.py purge_audit_log`.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)

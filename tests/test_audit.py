@@ -6,7 +6,9 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
@@ -54,6 +56,19 @@ def test_the_admin_session_ends_after_the_idle_hours_and_each_request_moves_it_o
     with freeze_time(start + datetime.timedelta(hours=22, minutes=1)):
         response = client.get(page)  # 8 hours and a minute idle: gone
         assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_the_session_is_written_at_most_once_a_minute(editor):
+    page = reverse("admin:password_change")
+    start = timezone.now()
+    with freeze_time(start):
+        client = signed_in(editor)
+    for seconds, written in ((30, False), (61, True), (90, False)):
+        with freeze_time(start + datetime.timedelta(seconds=seconds)):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(page).status_code == 200
+        updates = [q for q in queries.captured_queries if 'UPDATE "django_session"' in q["sql"]]
+        assert bool(updates) is written, seconds
 
 
 def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(editor):
