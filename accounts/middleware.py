@@ -58,7 +58,9 @@ class SessionActivityMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if settings.SESSION_COOKIE_NAME in request.COOKIES and session is not None:
+        if session is not None and (
+            settings.SESSION_COOKIE_NAME in request.COOKIES or session.modified
+        ):
             now = int(time.time())
             if "_auth_user_id" in session and session.get(self.KEY, 0) <= now - self.EVERY_SECONDS:
                 session[self.KEY] = now

@@ -64,9 +64,11 @@ def test_the_session_is_written_at_most_once_a_minute(editor):
     with freeze_time(start):
         client = signed_in(editor)
     for seconds, written in ((30, False), (61, True), (90, False)):
-        with freeze_time(start + datetime.timedelta(seconds=seconds)):
-            with CaptureQueriesContext(connection) as queries:
-                assert client.get(page).status_code == 200
+        with (
+            freeze_time(start + datetime.timedelta(seconds=seconds)),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            assert client.get(page).status_code == 200
         updates = [q for q in queries.captured_queries if 'UPDATE "django_session"' in q["sql"]]
         assert bool(updates) is written, seconds
 
