@@ -2,7 +2,6 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -36,8 +35,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-class NewsroomUserAdmin(UserAdmin):
-    actions = ["reset_second_factor"]
+# The user admin as the newsroom registered it (news/newsroom/users.py), plus the reset.
+_UserAdmin = type(admin.site.get_model_admin(User))
+
+
+class SecondFactorUserAdmin(_UserAdmin):
+    actions = [*(_UserAdmin.actions or []), "reset_second_factor"]
 
     @admin.action(description=_("Reset the second factor (lost device)"))
     def reset_second_factor(self, request, queryset):
@@ -63,6 +66,5 @@ class NewsroomUserAdmin(UserAdmin):
         )
 
 
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
-admin.site.register(User, NewsroomUserAdmin)
+admin.site.unregister(User)
+admin.site.register(User, SecondFactorUserAdmin)

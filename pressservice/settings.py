@@ -170,8 +170,6 @@ else:
 # site outgrows it; a per-process cache (locmem) only in tests (check pressservice.W001).
 SHARED_CACHE_TABLE = "shared_cache"
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"dbcache://{SHARED_CACHE_TABLE}")}
-if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20000)
 if CACHES["default"]["BACKEND"].startswith("django_redis"):
     # A cache outage must degrade to a slower site, not to 500s.
     CACHES["default"].setdefault("OPTIONS", {})["IGNORE_EXCEPTIONS"] = True
@@ -179,8 +177,8 @@ if CACHES["default"]["BACKEND"].startswith("django_redis"):
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_TIMEOUT", 2)
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    # A cache in the process (or on disk) is bounded by entries; Redis by its own maxmemory
-    # with an LRU policy (deploy/redis.conf).
+    # A cache in the database (or in the process, in tests) is bounded by entries; Redis by
+    # its own maxmemory with an LRU policy (deploy/redis.conf).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault(
         "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=3000)
     )
