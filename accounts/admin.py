@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEntry
 from accounts.second_factor import reset_second_factor
@@ -34,6 +36,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+# django-otp's own device admins would show TOTP secrets and let anyone with its permissions
+# add devices for others; a lost device is reset with the action below instead.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 # The user admin as the newsroom registered it (news/newsroom/users.py), plus the reset.
 _UserAdmin = type(admin.site.get_model_admin(User))

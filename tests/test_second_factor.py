@@ -340,3 +340,10 @@ def author_user(roles):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_superuser=True, password=PASSWORD)
+
+
+def test_device_secrets_are_not_browsable_in_the_admin():
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
