@@ -296,7 +296,7 @@ ACTIONS = {
     [("publish", "publish"), ("publish", "request_changes"), ("request_changes", "publish")],
 )
 def test_two_editors_at_the_same_moment_exactly_one_wins(
-    transactional_db, roles, mailoutbox, first, second
+    transactional_db, roles, mailoutbox, run_tasks, first, second
 ):
     author = UserFactory(username="officer", role="Authors")
     editors = [UserFactory(username=f"editor{i}", role="Editors") for i in (1, 2)]
@@ -343,6 +343,7 @@ def test_two_editors_at_the_same_moment_exactly_one_wins(
     assert release.status == expected
     new_events = WorkflowEvent.objects.order_by("id")[events_before:]
     assert [(e.actor.username, e.to_status) for e in new_events] == [("editor1", expected)]
+    run_tasks()  # the notification leaves through the background worker
     assert [message.to for message in mailoutbox] == [[author.email]]
 
 

@@ -1,13 +1,14 @@
-"""The admin's change lists with date filters that cannot overflow: a date hierarchy or a
+"""The admin's change lists with filters that cannot take a page down: a date hierarchy or a
 date lookup (`?published_at__year=1`, `year=9999&month=12`, `__gte=0001-01-01`) outside the
-years 1900-9998 is an incorrect lookup (the admin redirects to the list with `?e=1`), not a
-500 from Python's or PostgreSQL's date arithmetic."""
+years 1900-9998, or an exact lookup whose value the field refuses (`?ip_address=9999-12-31`,
+which PostgreSQL would refuse to cast), is an incorrect lookup (the admin redirects to the list
+with `?e=1`), not a 500."""
 
 from __future__ import annotations
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -24,11 +25,19 @@ class BoundedDatesChangeList(ChangeList):
                 field = self.model._meta.get_field(name)
             except FieldDoesNotExist:
                 continue
-            if not isinstance(field, models.DateField):  # DateTimeField is one too
-                continue
             for value in values if isinstance(values, list) else [values]:
-                check_date_lookup(key, lookup, str(value))
+                if isinstance(field, models.DateField):  # DateTimeField is one too
+                    check_date_lookup(key, lookup, str(value))
+                elif lookup in ("", "exact") and not field.is_relation:
+                    check_value(key, field, value)
         return lookup_params
+
+
+def check_value(key: str, field: models.Field, value) -> None:
+    try:
+        field.run_validators(field.to_python(value))
+    except ValidationError:
+        raise IncorrectLookupParameters(f"{key}={value!r} is not a valid value") from None
 
 
 def check_date_lookup(key: str, lookup: str, value: str) -> None:
