@@ -1,0 +1,47 @@
+"""Where attachments live: a private storage (never under MEDIA_ROOT), whose `.url` is the
+address of the view that applies the public rule (`news.attachments.views.serve`)."""
+
+from __future__ import annotations
+
+from django.core.files.storage import FileSystemStorage, storages
+from django.urls import reverse
+from django.utils.deconstruct import deconstructible
+
+
+def attachment_url(name: str) -> str:
+    return reverse("attachment", kwargs={"name": name.replace("\\", "/")})
+
+
+@deconstructible
+class LocalAttachmentStorage(FileSystemStorage):
+    """Files on the local disk at ATTACHMENTS_ROOT, which no web server serves directly."""
+
+    def url(self, name):
+        return attachment_url(name)
+
+    def signed_url(self, name) -> str | None:
+        return None  # the view streams the file itself
+
+
+try:
+    from storages.backends.s3 import S3Storage
+except ImportError:  # pragma: no cover - django-storages is installed from requirements.txt
+    S3Storage = None
+
+if S3Storage is not None:
+
+    @deconstructible
+    class S3AttachmentStorage(S3Storage):
+        """A private S3 prefix: the public address is the view; `signed_url` is a short-lived
+        signed URL the view redirects the newsroom and preview links to."""
+
+        def url(self, name, parameters=None, expire=None, http_method=None):
+            return attachment_url(name)
+
+        def signed_url(self, name) -> str:
+            return super().url(name)
+
+
+def attachment_storage():
+    """The storage of every attachment file (STORAGES["attachments"])."""
+    return storages["attachments"]
