@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 
@@ -53,17 +54,15 @@ class DocumentFormat(models.TextChoices):
 
 
 class DocumentLanguages(models.TextChoices):
-    RU = "ru", _("Russian")
-    EN = "en", _("English")
-    BOTH = "ru+en", _("Russian and English")
+    RU = "ru", pgettext_lazy("language of a document", "Russian")
+    EN = "en", pgettext_lazy("language of a document", "English")
+    BOTH = "ru+en", pgettext_lazy("language of a document", "Russian and English")
 
 
 class ReleaseDocument(models.Model):
     """A document published with a release (a signed agreement, a joint statement)."""
 
-    release = models.ForeignKey(
-        "news.Release", on_delete=models.CASCADE, related_name="documents"
-    )
+    release = models.ForeignKey("news.Release", on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(
         _("file"), upload_to=document_path, storage=attachment_storage, max_length=300
     )

@@ -122,4 +122,3 @@ def enclosures(release, language: str) -> list[dict]:
         }
         for document in release.documents.all()
     ]
-

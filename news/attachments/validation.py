@@ -42,7 +42,9 @@ class DocumentInfo:
         return CONTENT_TYPES[self.format]
 
 
-NOT_A_DOCUMENT = _("This file is not a document in an allowed format (PDF, ODT, ODS, ODP, DOCX or XLSX).")
+NOT_A_DOCUMENT = _(
+    "This file is not a document in an allowed format (PDF, ODT, ODS, ODP, DOCX or XLSX)."
+)
 
 
 def inspect_document(upload) -> DocumentInfo:
@@ -134,7 +136,14 @@ def _office_format(upload, size: int) -> str:
             return found
     except ValidationError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as error:
         raise ValidationError(
             _("The office file is damaged or incomplete; please save it again."),
             code="bad_office_file",

@@ -41,9 +41,7 @@ def serve(request, name: str):
             or mimetypes.guess_type(name)[0]
             or "application/octet-stream"
         )
-        response = FileResponse(
-            file, content_type=content_type, filename=posixpath.basename(name)
-        )
+        response = FileResponse(file, content_type=content_type, filename=posixpath.basename(name))
     if public:
         response["Cache-Control"] = PUBLIC_CACHING
     else:
