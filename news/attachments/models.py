@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 
-from news.attachments.storage import attachment_storage
+from news.attachments.storage import attachment_storage, attachments_storage
 from news.attachments.validation import CONTENT_TYPES
 from news.models import translated
 from news.slugs import transliterate
@@ -139,21 +139,21 @@ class ReleasePhoto(models.Model):
         processors=[Transpose(), ResizeToFill(400, 300)],
         format="WEBP",
         options={"quality": 80},
-        cachefile_storage=attachment_storage,
+        cachefile_storage=attachments_storage,
     )
     large = ImageSpecField(
         source="image",
         processors=[Transpose(), ResizeToFit(1600, 1200, upscale=False)],
         format="WEBP",
         options={"quality": 85},
-        cachefile_storage=attachment_storage,
+        cachefile_storage=attachments_storage,
     )
     # The original for journalists: full size, its own format, without metadata.
     download = ImageSpecField(
         source="image",
         processors=[Transpose()],
         options={"quality": 95},
-        cachefile_storage=attachment_storage,
+        cachefile_storage=attachments_storage,
     )
 
     class Meta:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.files.storage import FileSystemStorage, storages
 from django.urls import reverse
 from django.utils.deconstruct import deconstructible
+from django.utils.functional import LazyObject
 
 
 def attachment_url(name: str) -> str:
@@ -42,6 +43,16 @@ if S3Storage is not None:
             return super().url(name)
 
 
+class AttachmentStorage(LazyObject):
+    """STORAGES["attachments"], looked up when first used (as `default_storage` is)."""
+
+    def _setup(self):
+        self._wrapped = storages["attachments"]
+
+
+attachments_storage = AttachmentStorage()
+
+
 def attachment_storage():
-    """The storage of every attachment file (STORAGES["attachments"])."""
-    return storages["attachments"]
+    """The storage of every attachment file (the fields' `storage` callable)."""
+    return attachments_storage
