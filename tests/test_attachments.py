@@ -6,8 +6,12 @@ import datetime
 import io
 import json
 import re
+import socket
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -15,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -484,3 +489,102 @@ def test_feeds_get_the_documents_as_enclosures():
     assert enclosure["url"].startswith(settings.SITE_URL + "/attachments/documents/")
     assert (enclosure["length"], enclosure["mime_type"]) == (str(len(content)), "application/pdf")
     assert enclosure["title"] == "Cooperation agreement"
+
+
+# --- S3-compatible storage, against a real S3 server on loopback (moto's server mode) -------
+
+
+@pytest.fixture
+def s3(settings, monkeypatch):
+    """A private bucket on a moto S3 server started here on a free port, and the attachments
+    storage pointed at it as `MEDIA_STORAGE=s3` does (pressservice/settings.py)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "press-test",
+        "AWS_SECRET_ACCESS_KEY": "press-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="press-media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "news.attachments.storage.S3AttachmentStorage",
+            "OPTIONS": {
+                "bucket_name": "press-media",
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "custom_domain": None,
+                "querystring_auth": True,
+                "querystring_expire": 300,
+                "default_acl": "private",
+                "file_overwrite": False,
+                "location": "attachments",
+            },
+        },
+    }
+    yield SimpleNamespace(client=client, endpoint=endpoint, bucket="press-media")
+    server.stop()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_s3_keeps_files_private_until_the_release_is_public(s3, client, editor_user):
+    release = ScheduledFactory()
+    content = pdf(2)
+    document = attach_document(release, content)
+    key = f"attachments/{document.file.name}"
+    stored = s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read()
+    assert stored == content
+    acl = s3.client.get_object_acl(Bucket=s3.bucket, Key=key)
+    assert not any("AllUsers" in str(grant["Grantee"]) for grant in acl["Grants"])
+    # The field's address is still the view's: before publication, 404 to the public.
+    assert document.file.url.startswith("/attachments/documents/")
+    assert client.get(document.file.url).status_code == 404
+    # The newsroom is sent to a short-lived signed URL of the private object.
+    client.force_login(editor_user)
+    response = client.get(document.file.url)
+    assert response.status_code == 302
+    signed = response["Location"]
+    assert signed.startswith(s3.endpoint) and "Signature=" in signed
+    assert response["Cache-Control"] == "no-store, private"
+    assert fetch(signed) == (200, content)
+    # Once public: the stable address, streamed with long caching.
+    client.logout()
+    with freeze_time(release.published_at + datetime.timedelta(seconds=1)):
+        response = client.get(document.file.url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert b"".join(response.streaming_content) == content
+    # Deleting the attachment deletes the object.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        document.delete()
+    assert s3.client.list_objects_v2(Bucket=s3.bucket, Prefix=key).get("KeyCount") == 0
+
+
+def test_s3_photo_renditions_are_private_objects_too(s3, client):
+    release = DraftFactory()
+    photo = attach_photo(release)
+    thumbnail = photo.thumbnail.url
+    assert client.get(thumbnail).status_code == 404
+    keys = [
+        item["Key"]
+        for item in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])
+    ]
+    assert any(key.startswith("attachments/CACHE/images/photos/") for key in keys)
+    assert all(key.startswith("attachments/") for key in keys)

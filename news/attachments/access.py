@@ -9,10 +9,10 @@ import posixpath
 from django.core import signing
 from django.db.models import Q
 
-from news.attachments.models import ReleaseDocument, ReleasePhoto
+from news.attachments.models import RENDITIONS_DIR, ReleaseDocument, ReleasePhoto
 from news.models import LANGUAGES, Release
 
-RENDITIONS = "CACHE/images/"  # imagekit's folder of renditions (IMAGEKIT_CACHEFILE_DIR)
+RENDITIONS = f"{RENDITIONS_DIR}/"
 
 
 def release_of(name: str) -> int | None:

@@ -7,7 +7,9 @@ import hashlib
 import os
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -17,6 +19,8 @@ from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 from news.attachments.storage import attachment_storage, attachments_storage
 from news.attachments.validation import CONTENT_TYPES
 from news.models import translated
+
+RENDITIONS_DIR = "CACHE/images"  # imagekit's IMAGEKIT_CACHEFILE_DIR, by default
 from news.slugs import transliterate
 
 
@@ -179,3 +183,27 @@ class ReleasePhoto(models.Model):
 
 def accessibility_contact() -> str:
     return settings.ATTACHMENTS_ACCESSIBILITY_CONTACT
+
+
+def _remove_files(names: list[str], folders: list[str]) -> None:
+    for name in names:
+        attachments_storage.delete(name)
+    for folder in folders:
+        try:
+            _dirs, files = attachments_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in files:
+            attachments_storage.delete(f"{folder}/{name}")
+
+
+@receiver(post_delete, sender=ReleaseDocument, dispatch_uid="attachments-delete-document")
+@receiver(post_delete, sender=ReleasePhoto, dispatch_uid="attachments-delete-photo")
+def _delete_stored_files(sender, instance, using=None, **kwargs):
+    """A deleted attachment (by the admin, or with its release) leaves no file behind: once
+    the deletion is committed, its file and a photo's renditions are removed from storage."""
+    name = (instance.file if sender is ReleaseDocument else instance.image).name
+    if not name:
+        return
+    folders = [f"{RENDITIONS_DIR}/{os.path.splitext(name)[0]}"] if sender is ReleasePhoto else []
+    transaction.on_commit(lambda: _remove_files([name], folders), using=using)

@@ -4,9 +4,11 @@ address of the view that applies the public rule (`news.attachments.views.serve`
 from __future__ import annotations
 
 from django.core.files.storage import FileSystemStorage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import LazyObject
+from django.utils.functional import LazyObject, empty
 
 
 def attachment_url(name: str) -> str:
@@ -51,6 +53,13 @@ class AttachmentStorage(LazyObject):
 
 
 attachments_storage = AttachmentStorage()
+
+
+@receiver(setting_changed)
+def _storages_changed(*, setting, **kwargs):
+    # As Django does for default_storage: a changed STORAGES (tests) is looked up afresh.
+    if setting == "STORAGES":
+        attachments_storage._wrapped = empty
 
 
 def attachment_storage():
