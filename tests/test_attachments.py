@@ -19,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -85,9 +85,7 @@ def xlsx() -> bytes:
 
 
 def zip_bomb(megabytes: int = 20) -> bytes:
-    return office(
-        {"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(megabytes << 20)}
-    )
+    return office({"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(megabytes << 20)})
 
 
 def jpeg(size=(800, 600)) -> bytes:
@@ -538,7 +536,7 @@ def s3(settings, monkeypatch):
 
 def fetch(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, b""
@@ -582,9 +580,6 @@ def test_s3_photo_renditions_are_private_objects_too(s3, client):
     photo = attach_photo(release)
     thumbnail = photo.thumbnail.url
     assert client.get(thumbnail).status_code == 404
-    keys = [
-        item["Key"]
-        for item in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])
-    ]
+    keys = [item["Key"] for item in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])]
     assert any(key.startswith("attachments/CACHE/images/photos/") for key in keys)
     assert all(key.startswith("attachments/") for key in keys)

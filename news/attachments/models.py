@@ -19,9 +19,9 @@ from imagekit.processors import ResizeToFill, ResizeToFit, Transpose
 from news.attachments.storage import attachment_storage, attachments_storage
 from news.attachments.validation import CONTENT_TYPES
 from news.models import translated
+from news.slugs import transliterate
 
 RENDITIONS_DIR = "CACHE/images"  # imagekit's IMAGEKIT_CACHEFILE_DIR, by default
-from news.slugs import transliterate
 
 
 def _content_hash(field_file) -> str:
