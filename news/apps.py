@@ -12,6 +12,9 @@ class NewsConfig(AppConfig):
         # Public cache invalidation and the SQLite search functions (news/cache/receivers.py).
         from news.cache import receivers  # noqa: F401
 
+        # ATTACHMENTS_ROOT never under a folder a web server serves (news/attachments/checks.py).
+        from news.attachments import checks  # noqa: F401
+
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):
     """Django's admin with the newsroom's site (`news.newsroom.site.NewsroomAdminSite`)."""

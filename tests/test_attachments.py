@@ -583,3 +583,18 @@ def test_s3_photo_renditions_are_private_objects_too(s3, client):
     keys = [item["Key"] for item in s3.client.list_objects_v2(Bucket=s3.bucket).get("Contents", [])]
     assert any(key.startswith("attachments/CACHE/images/photos/") for key in keys)
     assert all(key.startswith("attachments/") for key in keys)
+
+
+def test_check_refuses_attachments_inside_the_served_media_folder(settings):
+    from news.attachments.checks import attachments_are_private
+
+    assert attachments_are_private() == []
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "news.attachments.storage.LocalAttachmentStorage",
+            "OPTIONS": {"location": Path(settings.MEDIA_ROOT) / "attachments"},
+        },
+    }
+    (error,) = attachments_are_private()
+    assert error.id == "news.E101" and "MEDIA_ROOT" in error.msg
