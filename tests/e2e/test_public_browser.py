@@ -23,7 +23,6 @@ from news import workflow
 from news.models import ReleaseAuthor
 from news.public import views
 from tests.e2e.chromium import chromium_browser
-from tests.test_attachments import attach_document, attach_photo, docx
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,
@@ -32,6 +31,7 @@ from tests.factories import (
     RussianOnlyPublishedFactory,
     SourceFactory,
 )
+from tests.test_attachments import attach_document, attach_photo, docx
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
