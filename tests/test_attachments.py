@@ -598,3 +598,15 @@ def test_check_refuses_attachments_inside_the_served_media_folder(settings):
     }
     (error,) = attachments_are_private()
     assert error.id == "news.E101" and "MEDIA_ROOT" in error.msg
+
+
+def test_the_change_form_shows_each_document_s_facts(client, editor_user):
+    release = DraftFactory(created_by=editor_user)
+    document = attach_document(release, pdf(4))
+    attach_photo(release)
+    client.force_login(editor_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = client.get(reverse("admin:news_release_change", args=[release.pk])).content.decode()
+    with override("ru"):
+        assert f"PDF, {filesizeformat(document.size)}, 4 с." in page
+    assert 'name="photos-0-alt_ru"' in page and 'name="documents-TOTAL_FORMS"' in page
