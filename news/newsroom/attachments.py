@@ -79,6 +79,7 @@ class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
     readonly_fields = ["file_facts"]
     extra = 0
     verbose_name_plural = _("documents (in the order the page lists them)")
+    add_text = _("Add a document")
 
     @admin.display(description=_("file"))
     def file_facts(self, obj) -> str:
@@ -106,3 +107,4 @@ class ReleasePhotoInline(ReleaseInlinePermissions, admin.StackedInline):
     ]
     extra = 0
     verbose_name_plural = _("photo gallery (in the order the page shows it)")
+    add_text = _("Add a photo")
