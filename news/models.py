@@ -668,5 +668,6 @@ from news.journalists.models import (  # noqa: E402, F401
     Journalist,
     Subscriber,
 )
+
 # Documents and photos of releases live in their own package (news/attachments/).
 from news.attachments.models import ReleaseDocument, ReleasePhoto  # noqa: E402, F401

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("news", "0005_body_without_lead"),
+        ("news", "0011_journalists"),
     ]
 
     operations = [
