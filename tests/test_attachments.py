@@ -610,3 +610,23 @@ def test_the_change_form_shows_each_document_s_facts(client, editor_user):
     with override("ru"):
         assert f"PDF, {filesizeformat(document.size)}, 4 с." in page
     assert 'name="photos-0-alt_ru"' in page and 'name="documents-TOTAL_FORMS"' in page
+
+
+def test_an_embargoed_copy_shows_attachments_that_open_for_the_journalist(client):
+    from news.journalists import Journalist
+    from news.journalists.embargo import embargo_url
+
+    release = ScheduledFactory()
+    document = attach_document(release)
+    journalist = Journalist.objects.create(
+        name="Анна Петрова",
+        outlet="ТАСС",
+        email="anna@tass.example",
+        languages=["ru", "en"],
+        accredited_until=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    url = embargo_url(release, journalist, "en").removeprefix(settings.SITE_URL)
+    page = client.get(url).content.decode()
+    link = re.search(r'href="(/attachments/documents/[^"]+)"', page)[1].replace("&amp;", "&")
+    assert "?preview=" in link and client.get(link).status_code == 200
+    assert client.get(document.file.url).status_code == 404
