@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from news.public import sitemaps
 from news.attachments import views as attachment_views
+from news.public import sitemaps
 from news.public import views as news_views
 from pressservice import views
 
