@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
+from storages.backends.s3 import S3Storage
 
 
 def attachment_url(name: str) -> str:
@@ -26,23 +27,16 @@ class LocalAttachmentStorage(FileSystemStorage):
         return None  # the view streams the file itself
 
 
-try:
-    from storages.backends.s3 import S3Storage
-except ImportError:  # pragma: no cover - django-storages is installed from requirements.txt
-    S3Storage = None
+@deconstructible
+class S3AttachmentStorage(S3Storage):
+    """A private S3 prefix: the public address is the view; `signed_url` is a short-lived
+    signed URL the view redirects the newsroom and preview links to."""
 
-if S3Storage is not None:
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        return attachment_url(name)
 
-    @deconstructible
-    class S3AttachmentStorage(S3Storage):
-        """A private S3 prefix: the public address is the view; `signed_url` is a short-lived
-        signed URL the view redirects the newsroom and preview links to."""
-
-        def url(self, name, parameters=None, expire=None, http_method=None):
-            return attachment_url(name)
-
-        def signed_url(self, name) -> str:
-            return super().url(name)
+    def signed_url(self, name) -> str:
+        return super().url(name)
 
 
 class AttachmentStorage(LazyObject):
