@@ -8,12 +8,34 @@ import os
 
 from django import forms
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from news.attachments.models import ReleaseDocument, ReleasePhoto
 from news.attachments.validation import inspect_document
 from news.images import LeadImageField
+from news.models import Status
 from news.newsroom.releases import PositionedFormSet, ReleaseInlinePermissions
+
+
+class AttachmentFormSet(PositionedFormSet):
+    """Ordered rows saved on the release itself (attachments are not part of an edition yet:
+    on a release with a live version the inlines are read-only, see below)."""
+
+    def __init__(self, *args, **kwargs):
+        BaseInlineFormSet.__init__(self, *args, **kwargs)
+        self.for_edition = False
+
+
+class AttachmentInlinePermissions(ReleaseInlinePermissions):
+    """Attachments follow the release's editability, except that a release with a live
+    version keeps its attachments as they are: what the public sees changes only when an
+    edition is published, and editions do not carry attachments yet."""
+
+    def _release_editable(self, request, obj) -> bool:
+        return super()._release_editable(request, obj) and (
+            obj is None or obj.status != Status.PUBLISHED
+        )
 
 
 class DocumentField(forms.FileField):
@@ -65,10 +87,10 @@ class ReleasePhotoForm(forms.ModelForm):
         field_classes = {"image": LeadImageField}
 
 
-class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
+class ReleaseDocumentInline(AttachmentInlinePermissions, admin.StackedInline):
     model = ReleaseDocument
     form = ReleaseDocumentForm
-    formset = PositionedFormSet
+    formset = AttachmentFormSet
     fields = [
         "file",
         ("title_ru", "title_en"),
@@ -93,10 +115,10 @@ class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
         return ", ".join(facts)
 
 
-class ReleasePhotoInline(ReleaseInlinePermissions, admin.StackedInline):
+class ReleasePhotoInline(AttachmentInlinePermissions, admin.StackedInline):
     model = ReleasePhoto
     form = ReleasePhotoForm
-    formset = PositionedFormSet
+    formset = AttachmentFormSet
     fields = [
         "image",
         ("alt_ru", "alt_en"),
