@@ -9,7 +9,9 @@ class NewsConfig(AppConfig):
     verbose_name = _("Press releases")
 
     def ready(self):
-        # Public cache invalidation and the SQLite search functions (news/cache/receivers.py).
+        # ATTACHMENTS_ROOT never under a folder a web server serves (news/attachments/checks.py);
+        # public cache invalidation and the SQLite search functions (news/cache/receivers.py).
+        from news.attachments import checks  # noqa: F401
         from news.cache import receivers  # noqa: F401
 
 

@@ -661,7 +661,9 @@ class ReleaseEdition(models.Model):
         return translated(self.change_note_ru, self.change_note_en, language)
 
 
-# The journalists' models live in their own package and belong to this app.
+# Models in their own packages that belong to this app: documents and photos of releases
+# (news/attachments/) and the journalists' (news/journalists/).
+from news.attachments.models import ReleaseDocument, ReleasePhoto  # noqa: E402, F401
 from news.journalists.models import (  # noqa: E402, F401
     Delivery,
     EmbargoView,

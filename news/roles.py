@@ -13,6 +13,10 @@ ROLES: dict[str, list[str]] = {
         "news.delete_releaseauthor",
         "news.view_releasesource", "news.add_releasesource", "news.change_releasesource",
         "news.delete_releasesource",
+        "news.view_releasedocument", "news.add_releasedocument",
+        "news.change_releasedocument", "news.delete_releasedocument",
+        "news.view_releasephoto", "news.add_releasephoto", "news.change_releasephoto",
+        "news.delete_releasephoto",
         "news.view_workflowevent",
     ],
     # Editors: everything authors do, on any release, plus review, publish, withdraw.
@@ -25,6 +29,10 @@ ROLES: dict[str, list[str]] = {
         "news.delete_releaseauthor",
         "news.view_releasesource", "news.add_releasesource", "news.change_releasesource",
         "news.delete_releasesource",
+        "news.view_releasedocument", "news.add_releasedocument",
+        "news.change_releasedocument", "news.delete_releasedocument",
+        "news.view_releasephoto", "news.add_releasephoto", "news.change_releasephoto",
+        "news.delete_releasephoto",
         "news.view_workflowevent",
         # The embargo list and what was sent (news/journalists/).
         "news.view_journalist", "news.add_journalist", "news.change_journalist",

@@ -257,6 +257,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Media storage: local files by default; S3-compatible object storage (django-storages, an
 # optional install) when several app servers share the media. See README, "Deployment".
 MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage")
+if MEDIA_STORAGE == "s3":
+    MEDIA_STORAGE = "storages.backends.s3.S3Storage"
 _media_options = {}
 MEDIA_ORIGIN = ""  # where images come from when not from this site (added to the CSP)
 if MEDIA_STORAGE == "storages.backends.s3.S3Storage":
@@ -276,8 +278,31 @@ if MEDIA_STORAGE == "storages.backends.s3.S3Storage":
         _endpoint = urlsplit(_media_options["endpoint_url"])
         MEDIA_ORIGIN = f"{_endpoint.scheme}://{_endpoint.netloc}"
 MEDIA_ORIGIN = env.str("MEDIA_ORIGIN", default=MEDIA_ORIGIN).rstrip("/")
+# Attachments (documents and photo galleries of releases, news/attachments/): a PRIVATE
+# storage, never under MEDIA_ROOT, served only through /attachments/<name>, which applies the
+# public rule. On S3 the same bucket under AWS_ATTACHMENTS_LOCATION, private, with short-lived
+# signed URLs for what is not public yet.
+ATTACHMENTS_ROOT = Path(env.str("ATTACHMENTS_ROOT", default=str(BASE_DIR / "attachments")))
+if MEDIA_STORAGE == "storages.backends.s3.S3Storage":
+    _attachments = {
+        "BACKEND": "news.attachments.storage.S3AttachmentStorage",
+        "OPTIONS": {
+            **_media_options,
+            "custom_domain": None,
+            "querystring_auth": True,
+            "querystring_expire": env.int("ATTACHMENTS_SIGNED_URL_SECONDS", default=300),
+            "default_acl": "private",
+            "location": env.str("AWS_ATTACHMENTS_LOCATION", default="attachments"),
+        },
+    }
+else:
+    _attachments = {
+        "BACKEND": "news.attachments.storage.LocalAttachmentStorage",
+        "OPTIONS": {"location": ATTACHMENTS_ROOT},
+    }
 STORAGES = {
     "default": {"BACKEND": MEDIA_STORAGE, "OPTIONS": _media_options},
+    "attachments": _attachments,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -296,6 +321,15 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 # An animation with more frames is refused before they are decoded.
 IMAGE_MAX_FRAMES = env.int("IMAGE_MAX_FRAMES", default=300)
+# Documents attached to releases (news/attachments/validation.py).
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=50 * 1024 * 1024)
+# An office file (a ZIP) may unpack to at most this many bytes, at most this ratio.
+DOCUMENT_MAX_UNPACKED_BYTES = env.int("DOCUMENT_MAX_UNPACKED_BYTES", default=200 * 1024 * 1024)
+DOCUMENT_MAX_COMPRESSION_RATIO = env.int("DOCUMENT_MAX_COMPRESSION_RATIO", default=100)
+# Whom a reader writes to for another format of a document marked not accessible.
+ATTACHMENTS_ACCESSIBILITY_CONTACT = env.str(
+    "ATTACHMENTS_ACCESSIBILITY_CONTACT", default=DEFAULT_FROM_EMAIL
+)
 
 PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
 # Publication dates must fall between this year and PUBLICATION_YEARS_AHEAD years from now.

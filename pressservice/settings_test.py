@@ -18,6 +18,9 @@ if os.environ.get("TEST_EMAIL_URL"):  # a real worker process started by a test 
         }
     }
 MEDIA_ROOT = BASE_DIR / "test-results" / "media"  # noqa: F405
+ATTACHMENTS_ROOT = BASE_DIR / "test-results" / "attachments"  # noqa: F405
+if STORAGES["attachments"]["BACKEND"].endswith("LocalAttachmentStorage"):  # noqa: F405
+    STORAGES["attachments"]["OPTIONS"]["location"] = ATTACHMENTS_ROOT  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AXES_ENABLED = False

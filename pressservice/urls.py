@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from news.attachments import views as attachment_views
 from news.public import sitemaps
 from news.public import views as news_views
 from pressservice import views
@@ -16,6 +17,7 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", sitemaps.section, name="sitemap-section"),
     re_path(r"^news/(?P<number>\d{1,9})/?$", news_views.legacy_redirect, name="legacy"),
     path("admin/second-factor/", include("accounts.urls")),
+    path("attachments/<path:name>", attachment_views.serve, name="attachment"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switch
 ]

@@ -36,7 +36,12 @@ def add_texts(page: str) -> dict[str, str]:
 
 def test_russian_admin_reads_naturally(author_client):
     page = russian_page(author_client, ADD_URL)
-    assert add_texts(page) == {"release_authors": "Добавить автора", "sources": "Добавить источник"}
+    assert add_texts(page) == {
+        "release_authors": "Добавить автора",
+        "sources": "Добавить источник",
+        "documents": "Добавить документ",
+        "photos": "Добавить фотографию",
+    }
     assert "Сохранить и создать ещё один" in page
     assert "Сохранить и добавить другой объект" not in page
     assert "Добавить еще один" not in page

@@ -718,15 +718,17 @@ def seed(count: int) -> None:
 # Query budget of each page: (first page after the cache was emptied, a page after a
 # publication). The first also reads what the whole cache generation shares: the next
 # scheduled publication (1) and the sidebar's categories and years (2), and renders the
-# release fragments (a card's categories: 1; a release's categories, authors and sources: 3).
+# release fragments (a card's categories: 1; a release's categories, authors, sources,
+# documents and photos: 5).
 # After a publication the fragments are still there (`news.cache.fragments`).
 BUDGETS = {
     "list": (5, 1),  # the page's releases
     "list_en": (5, 1),
     "page2": (5, 1),
     "deep": (5, 1),
-    "detail": (9, 3),  # the release and its two neighbours
-    "detail_en": (9, 3),
+    # The release and its two neighbours; its fragment also reads its documents and photos (2).
+    "detail": (11, 3),
+    "detail_en": (11, 3),
     "year": (9, 5),  # an empty-year check, its months, the page, the previous and next year
     "month": (9, 5),  # the same for a month
     "category": (6, 2),  # the category and the page

@@ -16,12 +16,38 @@ from django.dispatch import receiver
 
 from news import cache
 from news.cache import fragments
-from news.models import Author, Category, Release, ReleaseAuthor, ReleaseSource, WorkflowEvent
+from news.models import (
+    Author,
+    Category,
+    Release,
+    ReleaseAuthor,
+    ReleaseDocument,
+    ReleasePhoto,
+    ReleaseSource,
+    WorkflowEvent,
+)
 from news.public import search
 
-WATCHED = (Release, ReleaseAuthor, ReleaseSource, Category, Author, WorkflowEvent)
+WATCHED = (
+    Release,
+    ReleaseAuthor,
+    ReleaseSource,
+    ReleaseDocument,
+    ReleasePhoto,
+    Category,
+    Author,
+    WorkflowEvent,
+)
 # What release fragments show of rows other than the release (`news.cache.fragments`).
-LABELS = (ReleaseAuthor, ReleaseSource, Category, Author, Release.categories.through)
+LABELS = (
+    ReleaseAuthor,
+    ReleaseSource,
+    ReleaseDocument,
+    ReleasePhoto,
+    Category,
+    Author,
+    Release.categories.through,
+)
 
 
 class _Pending:

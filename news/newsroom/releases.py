@@ -622,6 +622,12 @@ class ReleaseAdmin(admin.ModelAdmin):
             request._newsroom_author_profile = Author.objects.filter(user=request.user).first()
         return request._newsroom_author_profile
 
+    def get_inlines(self, request, obj):
+        # Documents and photos (news/newsroom/attachments.py, which builds on this module).
+        from news.newsroom.attachments import ReleaseDocumentInline, ReleasePhotoInline
+
+        return [*self.inlines, ReleaseDocumentInline, ReleasePhotoInline]
+
     def get_formsets_with_inlines(self, request, obj=None):
         # A new release starts signed by the writer's own author profile, if they have one.
         profile = self.own_author_profile(request) if obj is None else None

@@ -40,8 +40,9 @@ def signatures() -> Prefetch:
 
 def read_relations(releases: list[Release]) -> list[Release]:
     """Read what a release page shows of `releases` besides their own rows: categories,
-    signatures in signing order, sources (three queries for any number of releases)."""
-    prefetch_related_objects(releases, "categories", signatures(), "sources")
+    signatures in signing order, sources, documents and photos (five queries for any number
+    of releases)."""
+    prefetch_related_objects(releases, "categories", signatures(), "sources", "documents", "photos")
     return releases
 
 

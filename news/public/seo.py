@@ -52,6 +52,7 @@ def release_jsonld(
     authors: list[dict],
     original_url: str | None,
     corrections: list[dict] = (),
+    media: list[dict] | None = None,
 ) -> dict:
     """schema.org NewsArticle of one language version, linked to its translation; its
     `dateModified` follows published major changes only, its corrections are
@@ -95,6 +96,8 @@ def release_jsonld(
             }
             for correction in corrections
         ]
+    if media:
+        data["associatedMedia"] = media
     if other_url:
         # Russian is the primary language: the English version is its translation.
         relation = "workTranslation" if language == "ru" else "translationOfWork"

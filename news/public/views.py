@@ -40,6 +40,7 @@ from django.views.generic import (
     YearArchiveView,
 )
 
+from news.attachments.public import article_attachments, associated_media
 from news.cache.fragments import fragments
 from news.cache.pages import public_page
 from news.models import LANGUAGES, Category, Release, SourceKind, is_fallback
@@ -514,6 +515,11 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     alternates = {language: path}
     if other_public:
         alternates[other] = release.get_absolute_url(other)
+    preview_token = None
+    if preview:  # the attachments of a release not public yet open with a preview token
+        from news.public.preview import make_token  # it renders with this module
+
+        preview_token = make_token(release)
     found = renditions({release.pk: release.image.name}, "image_detail", "image_social")
     social_image = found["image_social"].get(release.pk)
     authors = signatures(release, language)
@@ -543,6 +549,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
             authors=authors,
             original_url=original.url if original else None,
             corrections=record["corrections"],
+            media=associated_media(release, language),
         ),
     )
     article = {
@@ -563,6 +570,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
         "image_caption": release.image_caption(language),
         "language": language,
         **record,
+        **article_attachments(release, language, preview_token=preview_token),
     }
     return {
         "head": render_to_string("includes/seo_head.html", {"seo": seo, "site_name": SITE_NAME}),

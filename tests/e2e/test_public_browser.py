@@ -31,6 +31,7 @@ from tests.factories import (
     RussianOnlyPublishedFactory,
     SourceFactory,
 )
+from tests.test_attachments import attach_document, attach_photo, docx
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -79,7 +80,16 @@ def site(transactional_db):
     release.categories.add(category)
     ReleaseAuthor.objects.create(release=release, author=author)
     SourceFactory(release=release, url="https://cis.minsk.by/news/437")
+    with_attachments(release)
     return {"release": release, "category": category}
+
+
+def with_attachments(release) -> None:
+    """Two documents (one marked not accessible) and two photos of the gallery."""
+    attach_document(release)
+    attach_document(release, docx(), title_ru="Заявление", title_en="Statement", accessible=False)
+    attach_photo(release, position=0)
+    attach_photo(release, position=1, caption_en="", credit_ru="", credit_en="")
 
 
 def pages(site, language: str) -> dict[str, str]:
@@ -208,6 +218,7 @@ def test_nu_html_checker_finds_no_errors(client, db, output_dir):
     release.categories.add(category)
     ReleaseAuthor.objects.create(release=release, author=AuthorFactory())
     SourceFactory(release=release, url="https://cis.minsk.by/news/437")
+    with_attachments(release)
     PublishedFactory.create_batch(20)
     gone = PublishedFactory()
     workflow.withdraw(gone, by=None, reason="Ошибка")
@@ -235,6 +246,7 @@ def test_nu_html_checker_finds_no_errors(client, db, output_dir):
         path.write_bytes(response.content)
         files.append(str(path))
     draft = DraftFactory()
+    with_attachments(draft)
     preview = render_to_string(
         "news/release_detail.html",
         views.detail_context(draft, "ru", preview=True),

@@ -1,0 +1,62 @@
+"""Who may fetch an attachment file: anyone once its release is public (the one public rule,
+`Release.objects.published`), before that only the newsroom staff who may open the release
+and holders of its signed preview link."""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.core import signing
+from django.db.models import Q
+
+from news.attachments.models import RENDITIONS_DIR, ReleaseDocument, ReleasePhoto
+from news.models import LANGUAGES, Release
+
+RENDITIONS = f"{RENDITIONS_DIR}/"
+
+
+def release_of(name: str) -> int | None:
+    """The id of the release that file `name` (a document, a photo or one of its renditions)
+    belongs to; None for a name that is none of these."""
+    if name != posixpath.normpath(name) or name.startswith(("/", "..")):
+        return None
+    if name.startswith("documents/"):
+        rows = ReleaseDocument.objects.filter(file=name)
+    elif name.startswith("photos/"):
+        rows = ReleasePhoto.objects.filter(image=name)
+    elif name.startswith(RENDITIONS + "photos/"):
+        # CACHE/images/<photo name without extension>/<spec hash>.<ext>
+        source_stem = posixpath.dirname(name.removeprefix(RENDITIONS))
+        rows = ReleasePhoto.objects.filter(image__startswith=f"{source_stem}.")
+    else:
+        return None
+    return rows.values_list("release_id", flat=True).first()
+
+
+def is_public(release_id: int) -> bool:
+    """Whether the release is public in at least one language (its files are then public)."""
+    public = Q()
+    for language in LANGUAGES:
+        public |= Q(pk__in=Release.objects.published(language).values("pk"))
+    return Release.objects.filter(public, pk=release_id).exists()
+
+
+def may_see_unpublished(request, release_id: int) -> bool:
+    """Newsroom staff who may open the release in the admin, or a valid preview token for
+    this release in `?preview=`."""
+    token = request.GET.get("preview")
+    if token:
+        from news.public.preview import release_id_from_token
+
+        try:
+            if release_id_from_token(token) == release_id:
+                return True
+        except signing.BadSignature:
+            pass
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("news.view_release")):
+        return False
+    from news.newsroom.releases import is_visible
+
+    release = Release.objects.filter(pk=release_id).only("pk", "status", "created_by").first()
+    return release is not None and is_visible(user, release)

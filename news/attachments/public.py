@@ -1,0 +1,124 @@
+"""What public surfaces show of a release's attachments: the article's document list and
+gallery, JSON-LD `associatedMedia`, and feed enclosures. Callers pass a release whose
+`documents` and `photos` are prefetched (`news.public.selectors.read_relations`)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import ngettext, override
+
+from news.attachments.models import DocumentLanguages, ReleaseDocument, ReleasePhoto
+from news.attachments.validation import CONTENT_TYPES
+from news.public.site import absolute
+
+logger = logging.getLogger(__name__)
+
+
+def _with_token(url: str, token: str | None) -> str:
+    return f"{url}?{urlencode({'preview': token})}" if token else url
+
+
+def _fit(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
+    scale = min(1, box_width / width, box_height / height) if width and height else 1
+    return round(width * scale), round(height * scale)
+
+
+def document_entry(document: ReleaseDocument, language: str, token: str | None = None) -> dict:
+    with override(language):
+        facts = [document.get_format_display(), filesizeformat(document.size)]
+        if document.pages:
+            facts.append(
+                ngettext("%(pages)d page", "%(pages)d pages", document.pages)
+                % {"pages": document.pages}
+            )
+        return {
+            "url": _with_token(document.file.url, token),
+            "title": document.title(language),
+            "facts": ", ".join(str(fact) for fact in facts),
+            "languages": str(DocumentLanguages(document.languages).label),
+            # The document's own language, for a screen reader reading its title.
+            "lang": document.languages if document.languages in ("ru", "en") else None,
+            "accessible": document.accessible,
+        }
+
+
+def photo_entry(photo: ReleasePhoto, language: str, token: str | None = None) -> dict | None:
+    try:
+        thumbnail, large, download = photo.thumbnail.url, photo.large.url, photo.download.url
+    except Exception as error:  # a missing or broken file must not break the page
+        logger.warning("Renditions of photo %s failed: %s", photo.pk, error)
+        return None
+    return {
+        "thumbnail": _with_token(thumbnail, token),
+        "large": _with_token(large, token),
+        "large_size": _fit(photo.width, photo.height, 1600, 1200),
+        "download": _with_token(download, token),
+        "width": photo.width,
+        "height": photo.height,
+        "alt": photo.alt(language),
+        "caption": photo.caption(language),
+        "credit": photo.credit(language),
+        "licence": photo.licence(language),
+    }
+
+
+def article_attachments(release, language: str, *, preview_token: str | None = None) -> dict:
+    """The documents and gallery of the release article (`includes/release_attachments.html`).
+    A preview passes its token: the files of a release not public yet open with it."""
+    from news.attachments.models import accessibility_contact
+
+    photos = [photo_entry(photo, language, preview_token) for photo in release.photos.all()]
+    return {
+        "documents": [
+            document_entry(document, language, preview_token)
+            for document in release.documents.all()
+        ],
+        "photos": [photo for photo in photos if photo],
+        "accessibility_contact": accessibility_contact(),
+    }
+
+
+def associated_media(release, language: str) -> list[dict]:
+    """schema.org MediaObject / ImageObject of each attachment, for the NewsArticle."""
+    media = [
+        {
+            "@type": "MediaObject",
+            "name": document.title(language),
+            "contentUrl": absolute(document.file.url),
+            "encodingFormat": document.content_type,
+            "contentSize": str(document.size),
+        }
+        for document in release.documents.all()
+    ]
+    for photo in release.photos.all():
+        entry = photo_entry(photo, language)
+        if entry:
+            media.append(
+                {
+                    "@type": "ImageObject",
+                    "contentUrl": absolute(entry["large"]),
+                    "caption": entry["caption"] or entry["alt"],
+                    **({"creditText": entry["credit"]} if entry["credit"] else {}),
+                    **({"copyrightNotice": entry["licence"]} if entry["licence"] else {}),
+                }
+            )
+    return media
+
+
+def enclosures(release, language: str) -> list[dict]:
+    """The documents of a release as feed enclosures: absolute `url`, `length` (bytes, as a
+    string) and `mime_type`, in the release's order, titled in `language` (for a feed that
+    lists them as links: `title`). For `django.contrib.syndication`:
+    `[Enclosure(e["url"], e["length"], e["mime_type"]) for e in enclosures(item, lang)]`."""
+    return [
+        {
+            "url": absolute(document.file.url),
+            "length": str(document.size),
+            "mime_type": CONTENT_TYPES.get(document.format, "application/octet-stream"),
+            "title": document.title(language),
+        }
+        for document in release.documents.all()
+    ]
