@@ -37,11 +37,6 @@ def _english_messages():
 keep_reasons = importlib.import_module("news.migrations.0007_withdraw_unpublish_second_reviewer")
 
 
-@pytest.fixture
-def second_editor(roles):
-    return UserFactory(username="editor2", role="Editors")
-
-
 def public_surfaces(language: str) -> list[str]:
     return [
         f"/{language}/news/",
@@ -266,22 +261,24 @@ class TestSecondPairOfEyes:
             workflow.publish(release, by=publisher, force=True, reason="Срочно")
         assert Release.objects.get(pk=release.pk).status == Status.REVIEW
 
-    def test_another_editor_confirms(self, editor_user, second_editor):
+    def test_another_editor_confirms(self, editor_user, second_editor_user):
         release = DraftFactory(created_by=editor_user)
         workflow.submit(release, by=editor_user)
         workflow.publish(release, by=editor_user, force=True, reason="Срочно")
         assert "confirm" not in [t.name for t in workflow.allowed_transitions(editor_user, release)]
-        assert "confirm" in [t.name for t in workflow.allowed_transitions(second_editor, release)]
-        event = workflow.confirm(release, by=second_editor)
+        assert "confirm" in [
+            t.name for t in workflow.allowed_transitions(second_editor_user, release)
+        ]
+        event = workflow.confirm(release, by=second_editor_user)
         release.refresh_from_db()
         assert release.needs_review is False
         assert (event.actor, event.from_status, event.to_status) == (
-            second_editor,
+            second_editor_user,
             Status.PUBLISHED,
             Status.PUBLISHED,
         )
         with pytest.raises(ValidationError, match="does not need review"):
-            workflow.confirm(release, by=second_editor)
+            workflow.confirm(release, by=second_editor_user)
 
     def test_the_forcer_cannot_confirm(self, editor_user):
         release = DraftFactory(created_by=editor_user)
@@ -351,7 +348,7 @@ class TestAdmin:
         assert "Enter the number of a release" in response.content.decode()
         assert Release.objects.get(pk=release.pk).status == Status.PUBLISHED
 
-    def test_force_publish_and_confirm_in_the_admin(self, client, editor_user, second_editor):
+    def test_force_publish_and_confirm_in_the_admin(self, client, editor_user, second_editor_user):
         release = DraftFactory(created_by=editor_user)
         workflow.submit(release, by=editor_user)
         client.force_login(editor_user)
@@ -369,7 +366,7 @@ class TestAdmin:
             HTTP_ACCEPT_LANGUAGE="ru",
         )
         assert "требует проверки" in listing.content.decode()
-        client.force_login(second_editor)
+        client.force_login(second_editor_user)
         self.transition(client, release, "confirm")
         assert Release.objects.get(pk=release.pk).needs_review is False
 
