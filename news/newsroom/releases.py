@@ -775,7 +775,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         if obj is None:
             return None
         for language in LANGUAGES:
-            if obj.is_public(language):
+            if obj.is_on_record(language):  # public, or withdrawn with its notice
                 return obj.get_absolute_url(language)
         return None
 
