@@ -97,7 +97,10 @@ class TestWithdraw:
                 assert gone.get_absolute_url(language) not in body, url
                 assert kept.get_absolute_url(language) in body, url
             word = {"ru": "Заседание", "en": "Meeting"}[language]
-            assert list(search.search(search.parse(word), language)) == [kept]
+            assert list(search.search(search.parse(word), language).releases) == [kept]
+            found = client.get(f"/{language}/news/search/", {"q": word}).content.decode()
+            assert kept.get_absolute_url(language) in found
+            assert gone.get_absolute_url(language) not in found
 
     def test_a_language_never_public_stays_404(self, client):
         release = RussianOnlyPublishedFactory()
@@ -121,7 +124,7 @@ class TestWithdraw:
 
 class TestUnpublish:
     def test_unpublished_answers_410_with_the_reason(self, client, editor_user):
-        release = PublishedFactory()
+        release = PublishedFactory(title_ru="Заседание по ошибке", title_en="Meeting in error")
         workflow.unpublish(release, by=editor_user, reason="Опубликовано по ошибке")
         for language in ("ru", "en"):
             for url in (release.get_absolute_url(language), f"/{language}/news/{release.pk}/"):
@@ -131,7 +134,8 @@ class TestUnpublish:
                 assert "Опубликовано по ошибке" in html
                 assert release.body_ru not in html
                 assert '<meta name="robots" content="noindex">' in html
-            for url in public_surfaces(language):
+            word = {"ru": "Заседание", "en": "Meeting"}[language]
+            for url in [*public_surfaces(language), f"/{language}/news/search/?q={word}"]:
                 assert release.get_absolute_url(language) not in client.get(url).content.decode()
         assert "Removed on" in client.get(release.get_absolute_url("en")).content.decode()
         assert "Удалён" in client.get(release.get_absolute_url("ru")).content.decode()
