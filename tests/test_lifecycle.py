@@ -360,6 +360,13 @@ class TestAdmin:
             reverse("admin:news_release_change", args=[release.pk]), HTTP_ACCEPT_LANGUAGE="en"
         )
         assert 'name="force"' in page.content.decode()
+        client.force_login(second_editor_user)  # not the submitter: a plain Publish button
+        page = client.get(
+            reverse("admin:news_release_change", args=[release.pk]), HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert 'data-transition="publish"' in page.content.decode()
+        assert 'name="force"' not in page.content.decode()
+        client.force_login(editor_user)
         response = self.transition(client, release, "publish")
         assert "another editor must publish it" in response.content.decode()
         assert Release.objects.get(pk=release.pk).status == Status.REVIEW
