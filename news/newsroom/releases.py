@@ -14,6 +14,7 @@ import json
 import math
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -885,9 +886,13 @@ class ReleaseAdmin(admin.ModelAdmin):
                 or (release.status == Status.PUBLISHED and (pending is None or pending.is_open))
             )
             and workflow.may_fire(user, release, "submit"),
+            # Saving makes the editor the last to change the text: with the second pair of
+            # eyes on, publishing their own change is for another editor (or forced, in the
+            # panel, with a reason), so the shortcut is offered only when the rule is off.
             "newsroom_can_save_and_publish": editable
             and release.status == Status.REVIEW
-            and workflow.may_fire(user, release, "publish"),
+            and workflow.may_fire(user, release, "publish")
+            and not settings.SECOND_REVIEWER_REQUIRED,
         }
 
     # --- list columns ---
