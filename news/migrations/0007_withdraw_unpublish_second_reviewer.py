@@ -24,7 +24,9 @@ def keep_withdrawal_reasons(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("news", "0005_body_without_lead"),
+        # 0005 as briefed; main's chain now ends at 0006_editions, so this follows that leaf
+        # (the lead relinks the chain when merging).
+        ("news", "0006_editions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
