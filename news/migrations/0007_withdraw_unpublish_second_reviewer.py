@@ -152,36 +152,6 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
-            model_name="workflowevent",
-            name="from_status",
-            field=models.CharField(
-                choices=[
-                    ("draft", "Draft"),
-                    ("review", "In review"),
-                    ("published", "Published"),
-                    ("withdrawn", "Withdrawn"),
-                    ("unpublished", "Unpublished"),
-                ],
-                max_length=16,
-                verbose_name="from",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="workflowevent",
-            name="to_status",
-            field=models.CharField(
-                choices=[
-                    ("draft", "Draft"),
-                    ("review", "In review"),
-                    ("published", "Published"),
-                    ("withdrawn", "Withdrawn"),
-                    ("unpublished", "Unpublished"),
-                ],
-                max_length=16,
-                verbose_name="to",
-            ),
-        ),
         migrations.AddConstraint(
             model_name="release",
             constraint=models.CheckConstraint(
