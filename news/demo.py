@@ -100,6 +100,8 @@ DEMO_PASSWORD = "demo-press-2026"  # noqa: S105 (documented local demo accounts)
 DEMO_USERS = [
     ("admin", "Администратор", True, None),
     ("editor", "Редактор", False, "Editors"),
+    # A second editor shows the second pair of eyes: one submits, the other publishes.
+    ("editor2", "Второй редактор", False, "Editors"),
     ("author", "Пресс-офицер", False, "Authors"),
 ]
 
@@ -126,7 +128,8 @@ def demo_image(n: int) -> str:
 
 
 def ensure_demo_users() -> list[tuple[str, str]]:
-    """Demo accounts (admin, editor, author) with the demo password; existing ones are kept."""
+    """Demo accounts (admin, two editors, author) with the demo password; existing ones are
+    kept."""
     User = get_user_model()
     created = []
     for username, first_name, is_superuser, group in DEMO_USERS:

@@ -55,6 +55,7 @@ class Status(models.TextChoices):
     REVIEW = "review", _("In review")
     PUBLISHED = "published", _("Published")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    UNPUBLISHED = "unpublished", _("Unpublished")
 
 
 class Category(models.Model):
@@ -144,6 +145,28 @@ class ReleaseQuerySet(models.QuerySet):
 
     def withdrawn(self) -> ReleaseQuerySet:
         return self.filter(status=Status.WITHDRAWN)
+
+    def unpublished(self) -> ReleaseQuerySet:
+        return self.filter(status=Status.UNPUBLISHED)
+
+    def needing_review(self) -> ReleaseQuerySet:
+        """Releases published by force by their own author or last editor, not yet confirmed
+        by another editor."""
+        return self.filter(needs_review=True)
+
+    def on_record(
+        self, language: str = "ru", *, now: datetime.datetime | None = None
+    ) -> ReleaseQuerySet:
+        """What keeps its public page: the public releases of `language` and the withdrawn
+        ones whose `language` version was public (a withdrawn page shows a notice; lists,
+        feeds, sitemap and search read `published()` only)."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        return self.filter(
+            status__in=(Status.PUBLISHED, Status.WITHDRAWN),
+            published_at__lte=now or timezone.now(),
+            **{f"{language}_complete": True},
+        )
 
     def scheduled(self, *, now: datetime.datetime | None = None) -> ReleaseQuerySet:
         """Published releases whose public moment is still ahead, the soonest first."""
@@ -271,6 +294,23 @@ class Release(models.Model):
             "text as it was."
         ),
     )
+    # Withdrawal and unpublishing (news.workflow.withdraw / unpublish): what the public page
+    # or the 410 answer says, kept on the row so the page reads no event.
+    withdrawn_at = models.DateTimeField(
+        _("withdrawn or unpublished on"), null=True, blank=True, editable=False
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    replacement = models.ForeignKey(
+        "self",
+        verbose_name=_("replaced by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    # Second pair of eyes: a publication forced by its own submitter or last editor.
+    needs_review = models.BooleanField(_("needs review"), default=False, editable=False)
 
     history = HistoricalRecords(
         excluded_fields=["ru_complete", "en_complete", "updated_at"],
@@ -287,7 +327,11 @@ class Release(models.Model):
         permissions = [
             ("submit_release", _("Can submit releases for review")),
             ("publish_release", _("Can publish, schedule and send back releases")),
-            ("withdraw_release", _("Can withdraw and reopen releases")),
+            ("withdraw_release", _("Can withdraw, unpublish and reopen releases")),
+            (
+                "force_publish_release",
+                _("Can publish one's own submission or change, with a reason"),
+            ),
             ("edit_any_release", _("Can edit any release in any state")),
         ]
         indexes = [
@@ -361,6 +405,16 @@ class Release(models.Model):
     def is_public(self, language: str, *, now: datetime.datetime | None = None) -> bool:
         return (
             self.status == Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= (now or timezone.now())
+            and self.is_complete(language)
+        )
+
+    def is_on_record(self, language: str, *, now: datetime.datetime | None = None) -> bool:
+        """Whether `language` has a page: public, or withdrawn after it was public (the rule
+        of `ReleaseQuerySet.on_record`)."""
+        return (
+            self.status in (Status.PUBLISHED, Status.WITHDRAWN)
             and self.published_at is not None
             and self.published_at <= (now or timezone.now())
             and self.is_complete(language)

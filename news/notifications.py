@@ -39,6 +39,8 @@ def recipients(event: WorkflowEvent) -> list[str]:
         return []  # system actions (archive imports) would only flood the editors' mailboxes
     if event.to_status == Status.REVIEW or is_recall(event):
         emails = editors_emails()
+    elif event.from_status == event.to_status:
+        emails = []  # a confirmation of a forced publication: the record is enough
     elif event.to_status == Status.PUBLISHED or (
         event.from_status == Status.REVIEW and event.to_status == Status.DRAFT
     ):

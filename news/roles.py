@@ -23,6 +23,7 @@ ROLES: dict[str, list[str]] = {
     "Editors": [
         "news.view_release", "news.add_release", "news.change_release", "news.submit_release",
         "news.publish_release", "news.withdraw_release", "news.edit_any_release",
+        "news.force_publish_release",
         "news.view_author", "news.add_author", "news.change_author",
         "news.view_category", "news.add_category", "news.change_category",
         "news.view_releaseauthor", "news.add_releaseauthor", "news.change_releaseauthor",

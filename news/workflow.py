@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -56,13 +57,22 @@ TRANSITIONS: dict[str, Transition] = {
             Status.WITHDRAWN, "news.withdraw_release", comment_required=True,
         ),
         Transition(
-            "reopen", gettext_lazy("Reopen as draft"), frozenset({Status.WITHDRAWN}),
+            "unpublish", gettext_lazy("Unpublish"), frozenset({Status.PUBLISHED}),
+            Status.UNPUBLISHED, "news.withdraw_release", comment_required=True,
+        ),
+        Transition(
+            "reopen", gettext_lazy("Reopen as draft"),
+            frozenset({Status.WITHDRAWN, Status.UNPUBLISHED}),
             Status.DRAFT, "news.withdraw_release",
         ),
         Transition(
             "discard", gettext_lazy("Discard pending changes"),
             frozenset({EditionState.DRAFT, EditionState.REVIEW, EditionState.SCHEDULED}),
             EditionState.DISCARDED, "news.submit_release",
+        ),
+        Transition(
+            "confirm", gettext_lazy("Confirm publication"), frozenset({Status.PUBLISHED}),
+            Status.PUBLISHED, "news.publish_release",
         ),
     ]
 }  # fmt: skip
@@ -92,6 +102,8 @@ REFUSALS = {
     "reschedule": gettext_lazy("You are not allowed to reschedule this release."),
     "cancel_schedule": gettext_lazy("You are not allowed to cancel the schedule of this release."),
     "discard": gettext_lazy("You are not allowed to discard the pending changes of this release."),
+    "unpublish": gettext_lazy("You are not allowed to unpublish this release."),
+    "confirm": gettext_lazy("You are not allowed to confirm this publication."),
 }
 DEFAULT_REFUSAL = gettext_lazy("You are not allowed to do this to this release.")
 
@@ -117,12 +129,42 @@ def may_fire(user: AbstractBaseUser | None, release: Release, name: str) -> bool
 
 
 def allowed_transitions(user: AbstractBaseUser, release: Release) -> list[Transition]:
-    """The transitions this user may fire on this release now, in table order."""
+    """The transitions this user may fire on this release now, in table order (`confirm`
+    only on a forced publication, and not to the editor who forced it)."""
     return [
         t
         for t in TRANSITIONS.values()
-        if state_for(release, t.name) in t.sources and may_fire(user, release, t.name)
+        if state_for(release, t.name) in t.sources
+        and may_fire(user, release, t.name)
+        and (t.name != "confirm" or (release.needs_review and forced_by(release) != user.pk))
     ]
+
+
+def _last_actor(release: Release, to_status: str) -> int | None:
+    event = (
+        release.events.filter(to_status=to_status)
+        .order_by("-created_at", "-id")
+        .only("actor_id")
+        .first()
+    )
+    return event.actor_id if event else None
+
+
+def forced_by(release: Release) -> int | None:
+    """The id of the user whose publication of `release` awaits confirmation (None if none)."""
+    if not release.needs_review:
+        return None
+    return _last_actor(release, Status.PUBLISHED)
+
+
+def needs_second_pair(release: Release, by: AbstractBaseUser | None) -> bool:
+    """The second-pair-of-eyes rule: with SECOND_REVIEWER_REQUIRED on, a person may not
+    publish a release they submitted (the last submission) or whose text they changed last,
+    unless they force it. The system (`by=None`) is exempt."""
+    if by is None or not settings.SECOND_REVIEWER_REQUIRED:
+        return False
+    last_submitter = submitter(release)
+    return by.pk in {getattr(last_submitter, "pk", None), release.updated_by_id}
 
 
 def can_edit(user: AbstractBaseUser, release: Release) -> bool:
@@ -223,6 +265,10 @@ def _fire(
         "slug",
         "updated_by_id",
         "updated_at",
+        "withdrawn_at",
+        "withdrawal_reason",
+        "replacement_id",
+        "needs_review",
     ):
         setattr(release, field, getattr(current, field))
     return event
@@ -262,10 +308,16 @@ def publish(
     *,
     by: AbstractBaseUser | None,
     at: datetime.datetime | None = None,
+    force: bool = False,
+    reason: str = "",
 ) -> WorkflowEvent:
     """Publish a reviewed release, now or at `at` (a future `at` schedules it: it becomes
     public at that moment by the query rule, with no job to run). Without `at` a release keeps
-    the public date it already had (a re-publication), else it gets the current time."""
+    the public date it already had (a re-publication), else it gets the current time.
+
+    The second pair of eyes (`needs_second_pair`): publishing one's own submission or change
+    is refused unless `force=True` with a `reason` by someone with `force_publish_release`;
+    such a publication needs review until another editor confirms it (`confirm`)."""
     check_publication_date(at)
     if _pending(release):
         from news import editions
@@ -273,21 +325,58 @@ def publish(
         return editions.fire(release, "publish", by=by, at=at)
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
+    reason = (reason or "").strip()
 
     def apply(current: Release) -> None:
+        forced = needs_second_pair(current, by)
+        if forced and not force:
+            raise PermissionDenied(
+                _(
+                    "You submitted this release or changed it last: another editor must "
+                    "publish it. If it cannot wait, publish it by force with a reason."
+                )
+            )
+        if forced and not reason:
+            raise ValidationError(
+                _("Give the reason for publishing without a second editor."),
+                code="force_reason_required",
+            )
+        if forced and not by.has_perm("news.force_publish_release"):
+            raise PermissionDenied(_("You are not allowed to publish without a second editor."))
         _require_complete(current)
         current.published_at = at or current.published_at or timezone.now()
         if current.first_published_at is None:
             current.first_published_at = current.published_at
+        current.needs_review = forced
 
-    comment = ""
+    notes = []
     if at is not None and at > timezone.now():
-        comment = _("Scheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()}
+        notes.append(_("Scheduled for %(when)s") % {"when": timezone.localtime(at).isoformat()})
+    if force and reason and needs_second_pair(release, by):
+        notes.append(_("Published without a second editor: %(reason)s") % {"reason": reason})
     with transaction.atomic():
-        event = _fire(release, "publish", by=by, apply=apply, comment=comment)
+        event = _fire(release, "publish", by=by, apply=apply, comment="\n".join(notes))
         # Subscribers hear of it at its public moment (a task; news/journalists).
         transaction.on_commit(lambda: journalists.release_became_public(release), robust=True)
     return event
+
+
+def confirm(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
+    """A second editor confirms a forced publication: it no longer needs review. The editor
+    who forced it cannot confirm it."""
+
+    def apply(current: Release) -> None:
+        if not current.needs_review:
+            raise ValidationError(
+                _("This publication does not need review."), code="no_review_needed"
+            )
+        if by is not None and forced_by(current) == by.pk:
+            raise PermissionDenied(
+                _("You published this release yourself: another editor must confirm it.")
+            )
+        current.needs_review = False
+
+    return _fire(release, "confirm", by=by, apply=apply)
 
 
 def request_changes(
@@ -310,20 +399,91 @@ def discard(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
 
 
 def withdraw(release: Release, *, by: AbstractBaseUser | None, reason: str) -> WorkflowEvent:
-    """Take a published release off the site; its public URLs then answer 410 Gone."""
+    """Withdraw a published release: its page stays at its URL with a notice (the date and
+    the reason), and it leaves lists, feeds, sitemap and search."""
+
+    def apply(current: Release) -> None:
+        current.withdrawn_at = timezone.now()
+        current.withdrawal_reason = reason.strip()
+        current.needs_review = False
+
+    return _taken_off(release, "withdraw", by=by, comment=reason, apply=apply)
+
+
+def unpublish(
+    release: Release,
+    *,
+    by: AbstractBaseUser | None,
+    reason: str,
+    replacement: Release | None = None,
+) -> WorkflowEvent:
+    """Unpublish a release published in error: its URLs answer 410 Gone with the reason, or
+    301 to `replacement`, which must be another release of this site public in a language
+    this one was public in."""
+    if replacement is not None:
+        replacement_errors(release, replacement)
+
+    def apply(current: Release) -> None:
+        current.withdrawn_at = timezone.now()
+        current.withdrawal_reason = reason.strip()
+        current.replacement = replacement
+        current.needs_review = False
+
+    comment = reason
+    if replacement is not None and (reason or "").strip():
+        comment = _("%(reason)s\nReplaced by release #%(id)s") % {
+            "reason": reason.strip(),
+            "id": replacement.pk,
+        }
+    return _taken_off(release, "unpublish", by=by, comment=comment, apply=apply)
+
+
+def _taken_off(release: Release, name: str, **kwargs) -> WorkflowEvent:
+    """Withdraw or unpublish; journalists who had the release under embargo for a moment
+    still ahead are told."""
     moment = release.published_at
     with transaction.atomic():
-        event = _fire(release, "withdraw", by=by, comment=reason)
-        # Journalists who had it under embargo for a moment still ahead are told.
+        event = _fire(release, name, **kwargs)
         transaction.on_commit(
             lambda: journalists.embargo_cancelled(release, moment=moment), robust=True
         )
     return event
 
 
+def replacement_errors(release: Release, replacement: object) -> None:
+    """Refuse, with a ValidationError naming what is wrong, a replacement that is not another
+    release of this site public in a language `release` was public in."""
+    if not isinstance(replacement, Release):
+        raise ValidationError(
+            _("The replacement must be a release of this site, not %(value)s.")
+            % {"value": replacement},
+            code="replacement_not_release",
+        )
+    if replacement.pk == release.pk:
+        raise ValidationError(_("A release cannot replace itself."), code="replacement_is_itself")
+    current = Release.objects.filter(pk=replacement.pk).first()
+    languages = [lang for lang in release.languages()] or ["ru"]
+    if current is None or not any(current.is_public(lang) for lang in languages):
+        raise ValidationError(
+            _(
+                "The replacement “%(title)s” (#%(id)s) is not public on the site; choose a "
+                "published release."
+            )
+            % {"title": replacement, "id": replacement.pk},
+            code="replacement_not_public",
+        )
+
+
 def reopen(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
-    """Return a withdrawn release to draft so it can be corrected and submitted again."""
-    return _fire(release, "reopen", by=by)
+    """Return a withdrawn or unpublished release to draft so it can be corrected and
+    submitted again (its withdrawal notice goes with it)."""
+
+    def apply(current: Release) -> None:
+        current.withdrawn_at = None
+        current.withdrawal_reason = ""
+        current.replacement = None
+
+    return _fire(release, "reopen", by=by, apply=apply)
 
 
 def _require_complete(release: Release) -> None:

@@ -55,6 +55,10 @@ CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 # https://<LEGACY_HOST>/news/<n>.
 LEGACY_HOST = env.str("LEGACY_HOST", default="cis.minsk.by")
 
+# Second pair of eyes: an editor may not publish what they submitted or last changed unless
+# they force it with a reason (news.workflow.publish); off lets one person publish alone.
+SECOND_REVIEWER_REQUIRED = env.bool("SECOND_REVIEWER_REQUIRED", default=True)
+
 INSTALLED_APPS = [
     # The newsroom admin site (news/newsroom/site.py): django.contrib.admin with the review queue.
     "news.apps.NewsroomAdminConfig",

@@ -59,6 +59,14 @@ def editor_user(roles):
 
 
 @pytest.fixture
+def second_editor_user(roles):
+    """Another editor: the second pair of eyes that publishes what `editor_user` submitted."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="editor2", role="Editors", first_name="Анна")
+
+
+@pytest.fixture
 def superuser(db):
     from tests.factories import UserFactory
 

@@ -120,6 +120,13 @@ class WithdrawnFactory(PublishedFactory):
             workflow.withdraw(self, by=None, reason="Ошибка в тексте")
 
 
+class UnpublishedFactory(PublishedFactory):
+    @factory.post_generation
+    def unpublished(self, create, extracted, **kwargs):
+        if create:
+            workflow.unpublish(self, by=None, reason="Опубликовано по ошибке")
+
+
 class SourceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReleaseSource

@@ -465,8 +465,12 @@ class TestWorkflowButtons:
             ("author", PublishedFactory, set()),
             ("editor", DraftFactory, {"submit"}),
             ("editor", ReviewFactory, {"publish", "request_changes"}),
-            ("editor", PublishedFactory, {"withdraw"}),
-            ("editor", ScheduledFactory, {"withdraw", "reschedule", "cancel_schedule"}),
+            ("editor", PublishedFactory, {"withdraw", "unpublish"}),
+            (
+                "editor",
+                ScheduledFactory,
+                {"withdraw", "unpublish", "reschedule", "cancel_schedule"},
+            ),
             ("editor", WithdrawnFactory, {"reopen"}),
         ],
     )

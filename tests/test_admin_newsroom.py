@@ -37,6 +37,26 @@ def transition_url(release, name):
 
 
 class TestSaveAndAct:
+    @pytest.fixture
+    def one_editor_office(self, settings):
+        """ "Save and publish" is the shortcut of an office without a second reviewer."""
+        settings.SECOND_REVIEWER_REQUIRED = False
+
+    def test_save_and_publish_is_not_offered_with_a_second_reviewer(self, editor_client):
+        release = ReviewFactory()
+        assert (
+            'name="_save_and_publish"'
+            not in editor_client.get(change_url(release)).content.decode()
+        )
+        # Posted anyway: the edit is kept, the publication refused with the rule's reason.
+        data = release_data(release, title_ru="Исправленный заголовок", _save_and_publish="1")
+        del data["_save"]
+        response = editor_client.post(change_url(release), data, HTTP_ACCEPT_LANGUAGE="en")
+        release.refresh_from_db()
+        assert (release.title_ru, release.status) == ("Исправленный заголовок", Status.REVIEW)
+        assert "another editor must publish it" in message_texts(response)[-1]
+
+    @pytest.mark.usefixtures("one_editor_office")
     def test_save_and_publish_publishes_the_edit(self, editor_client):
         release = ReviewFactory()
         data = release_data(release, title_ru="Исправленный заголовок", _save_and_publish="1")
@@ -48,6 +68,7 @@ class TestSaveAndAct:
         assert release.is_public("ru")
         assert message_texts(response)[-1] == "“Исправленный заголовок” is published."
 
+    @pytest.mark.usefixtures("one_editor_office")
     def test_save_and_publish_of_an_incomplete_edit_saves_and_explains(self, editor_client):
         release = ReviewFactory()
         data = release_data(release, lead_ru="", _save_and_publish="1")
@@ -72,6 +93,7 @@ class TestSaveAndAct:
         assert release.status == Status.DRAFT
         assert "English version is incomplete" in message_texts(response)[-1]
 
+    @pytest.mark.usefixtures("one_editor_office")
     def test_buttons_offered_by_state(self, editor_client):
         page = editor_client.get(change_url(ReviewFactory())).content.decode()
         assert 'name="_save_and_publish"' in page

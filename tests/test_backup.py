@@ -38,6 +38,7 @@ from tests.factories import (
     PublishedFactory,
     ReviewFactory,
     RussianOnlyPublishedFactory,
+    UnpublishedFactory,
     UserFactory,
     WithdrawnFactory,
 )
@@ -87,6 +88,7 @@ def build_archive() -> dict:
     workflow.request_changes(draft, by=editor, comment="Уточните дату <b>заседания</b>")
 
     WithdrawnFactory()
+    UnpublishedFactory()
     ReviewFactory(created_by=author_user)
     RussianOnlyPublishedFactory().categories.add(categories[0])
     return {"image": published.image.name, "published_pk": published.pk}
@@ -122,7 +124,7 @@ def snapshot() -> dict:
 def test_dumpdata_loaddata_round_trip_keeps_everything(transactional_db, roles, tmp_path):
     archive = build_archive()
     before = snapshot()
-    assert len(before["news.Release"]) == 5
+    assert len(before["news.Release"]) == 6
     assert {r["status"] for r in before["news.Release"]} == set(Status.values)
     assert len(before["news.HistoricalRelease"]) >= 10
     assert len(before["news.WorkflowEvent"]) >= 6

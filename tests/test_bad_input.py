@@ -255,7 +255,9 @@ def test_xss_in_workflow_comments_is_never_executable(client, editor_user):
         workflow.reopen(release, by=None)
         workflow.submit(release, by=None)
         workflow.publish(release, by=None)
-    workflow.withdraw(Release.objects.get(pk=published.pk), by=None, reason="Ошибка")
+    # The withdrawn page shows its reason to the public: every payload at once, as text.
+    every_payload = "\n".join(XSS_CORPUS)
+    workflow.withdraw(Release.objects.get(pk=published.pk), by=None, reason=every_payload)
     for to_status in (Status.DRAFT, Status.WITHDRAWN):
         comments = WorkflowEvent.objects.filter(to_status=to_status).values_list(
             "comment", flat=True
@@ -268,9 +270,8 @@ def test_xss_in_workflow_comments_is_never_executable(client, editor_user):
     assert_nothing_executable(client, "/admin/news/release/")
     client.logout()
     response = client.get(published.get_absolute_url("ru"))
-    assert response.status_code == 410
+    assert response.status_code == 200
     assert executable_parts(response.content.decode(), csp_nonce(response)) == []
-    assert "alert(1)" not in response.content.decode()  # the reason stays internal
 
 
 ON_POSTGRESQL = connection.vendor == "postgresql"

@@ -199,6 +199,7 @@ def test_demo_users_get_their_roles(roles):
     users = {u.username: u for u in get_user_model().objects.all()}
     assert users["admin"].is_superuser
     assert users["editor"].groups.filter(name="Editors").exists()
+    assert users["editor2"].groups.filter(name="Editors").exists()  # the second pair of eyes
     assert users["author"].groups.filter(name="Authors").exists()
     assert users["author"].check_password("demo-press-2026")
 

@@ -22,6 +22,7 @@ from tests.factories import (
     PublishedFactory,
     ReviewFactory,
     ScheduledFactory,
+    UnpublishedFactory,
     UserFactory,
     WithdrawnFactory,
 )
@@ -30,7 +31,10 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "author", "editor", "superuser")
 PUBLIC_KEY = "published"
-HIDDEN_KEYS = ("own_draft", "other_draft", "own_review", "other_review", "scheduled", "withdrawn")
+HIDDEN_KEYS = (
+    "own_draft", "other_draft", "own_review", "other_review", "scheduled", "withdrawn",
+    "unpublished",
+)  # fmt: skip
 
 
 def marker(key: str) -> str:
@@ -65,6 +69,7 @@ def world(roles):
         "published": PublishedFactory(created_by=other_author, **content("published")),
         "scheduled": ScheduledFactory(created_by=author, **content("scheduled")),
         "withdrawn": WithdrawnFactory(created_by=author, **content("withdrawn")),
+        "unpublished": UnpublishedFactory(created_by=author, **content("unpublished")),
     }
     for release in releases.values():
         release.categories.add(category)
@@ -186,7 +191,7 @@ def test_the_author_list_shows_only_what_the_author_may_see(world):
         response = client_for(world, role).get("/admin/news/release/")
         listed[role] = {r.pk for r in response.context["cl"].result_list}
     releases = world["releases"]
-    mine = {"own_draft", "own_review", "scheduled", "withdrawn"}
+    mine = {"own_draft", "own_review", "scheduled", "withdrawn", "unpublished"}
     assert listed["author"] == {releases[k].pk for k in (*mine, "published")}
     assert listed["editor"] == {r.pk for r in releases.values()}
     events = client_for(world, "author").get("/admin/news/workflowevent/")
@@ -363,7 +368,13 @@ def test_hidden_releases_have_no_public_page_for_anyone(world, role):
         assert client.get(f"/{language}/news/{public.pk}/").status_code == 301
         for key in HIDDEN_KEYS:
             release = world["releases"][key]
-            want = 410 if key == "withdrawn" else 404
+            if key == "withdrawn":
+                # On the record: its page stays with a withdrawal notice (tests/test_lifecycle.py)
+                # but tells search engines not to index it.
+                page = body_of(client.get(release.get_absolute_url(language)))
+                assert '<meta name="robots" content="noindex">' in page
+                continue
+            want = 410 if key == "unpublished" else 404
             for url in (release.get_absolute_url(language), f"/{language}/news/{release.pk}/"):
                 response = client.get(url)
                 assert response.status_code == want, (role, key, url)
@@ -397,7 +408,7 @@ def test_preview_links_show_a_hidden_release_to_whoever_holds_them_and_nothing_m
 
 def test_the_category_and_sitemap_list_only_public_releases(world):
     category = Category.objects.get(slug="economy")
-    assert category.releases.count() == 7
+    assert category.releases.count() == 8
     sitemap = body_of(Client().get("/sitemap-releases.xml"))
     public = world["releases"][PUBLIC_KEY]
     assert public.get_absolute_url("ru") in sitemap

@@ -16,6 +16,7 @@ from tests.factories import (
     ReviewFactory,
     RussianOnlyDraftFactory,
     ScheduledFactory,
+    UnpublishedFactory,
     WithdrawnFactory,
 )
 
@@ -89,8 +90,9 @@ def test_a_token_signed_with_another_salt_is_refused(client):
     assert client.get(preview.preview_path(release, "ru", foreign)).status_code == 404
 
 
-def test_a_withdrawn_release_is_not_previewed(client):
-    release = WithdrawnFactory()
+@pytest.mark.parametrize("factory", [WithdrawnFactory, UnpublishedFactory])
+def test_a_withdrawn_or_unpublished_release_is_not_previewed(client, factory):
+    release = factory()
     assert client.get(preview.preview_path(release, "ru")).status_code == 404
 
 

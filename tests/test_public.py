@@ -27,6 +27,7 @@ from tests.factories import (
     RussianOnlyPublishedFactory,
     ScheduledFactory,
     SourceFactory,
+    UnpublishedFactory,
     WithdrawnFactory,
 )
 from tests.html_safety import executable_parts, inline_style_attributes
@@ -508,21 +509,20 @@ class TestRedirectsAndErrors:
         assert client.get(f"/ru/news/{release.pk + 1000}/").status_code == 404
         assert client.get(f"/ru/news/{release.pk + 1000}/some-slug/").status_code == 404
 
-    def test_withdrawn_release_is_gone_with_a_bilingual_notice(self, client):
-        release = WithdrawnFactory()
+    def test_unpublished_release_is_gone_with_its_reason(self, client):
+        release = UnpublishedFactory()
         for language in ("ru", "en"):
             for url in (release.get_absolute_url(language), f"/{language}/news/{release.pk}/"):
                 response = client.get(url)
                 assert response.status_code == 410, url
                 document = parse(response.content)
-                notice = document.find("div", class_="notice")
-                assert {p.attrs["lang"] for p in notice.find_all("p")} == {"ru", "en"}
+                assert "Опубликовано по ошибке" in document.find("div", class_="notice").text
                 assert document.find("meta", name="robots").attrs["content"] == "noindex"
                 assert release.title_ru not in document.find("main").text
 
-    def test_withdrawn_release_in_a_language_it_never_had_is_404(self, client):
+    def test_unpublished_release_in_a_language_it_never_had_is_404(self, client):
         release = RussianOnlyPublishedFactory()
-        workflow.withdraw(release, by=None, reason="Ошибка")
+        workflow.unpublish(release, by=None, reason="Ошибка")
         assert client.get(release.get_absolute_url("ru")).status_code == 410
         assert client.get(release.get_absolute_url("en")).status_code == 404
 
@@ -585,14 +585,16 @@ def public_surfaces(language: str) -> list[str]:
 
 
 class TestThePublicRuleOnEveryPage:
-    """A draft, a release in review, a scheduled one, a withdrawn one and a missing English
-    version appear on no public page, and their own pages answer 404 (410 when withdrawn)."""
+    """A draft, a release in review, a scheduled one, a withdrawn or unpublished one and a
+    missing English version appear on no public page, and their own pages answer 404 (a
+    withdrawn one keeps its page with a notice, an unpublished one answers 410)."""
 
     def hidden_releases(self, category):
         made = {
             "draft": DraftFactory(),
             "scheduled": ScheduledFactory(),
             "withdrawn": WithdrawnFactory(),
+            "unpublished": UnpublishedFactory(),
         }
         from tests.factories import ReviewFactory
 
@@ -617,7 +619,7 @@ class TestThePublicRuleOnEveryPage:
                 assert f"/news/{release.pk}/" not in content, (url, state)
                 assert release.title(language) not in content, (url, state)
         for state, release in hidden.items():
-            expected = 410 if state == "withdrawn" else 404
+            expected = {"withdrawn": 200, "unpublished": 410}.get(state, 404)
             assert client.get(release.get_absolute_url(language)).status_code == expected
 
     def test_a_missing_english_version_appears_on_no_english_page(self, client, category):

@@ -118,7 +118,7 @@ class TestPublish:
     def test_superuser_can_do_everything(self, superuser):
         release = DraftFactory(created_by=superuser)
         workflow.submit(release, by=superuser)
-        workflow.publish(release, by=superuser)
+        workflow.publish(release, by=superuser, force=True, reason="Один в редакции")
         workflow.withdraw(release, by=superuser, reason="Дубль")
         workflow.reopen(release, by=superuser)
         assert release.status == Status.DRAFT
@@ -159,13 +159,15 @@ class TestPublish:
         assert list(Release.objects.published("ru")) == [release]
         assert not Release.objects.published("en").exists()
 
-    def test_republication_keeps_the_public_date_unless_changed(self, editor_user):
+    def test_republication_keeps_the_public_date_unless_changed(
+        self, editor_user, second_editor_user
+    ):
         release = PublishedFactory()
         original = release.published_at
         workflow.withdraw(release, by=editor_user, reason="Уточнение цифр")
         workflow.reopen(release, by=editor_user)
         workflow.submit(release, by=editor_user)
-        workflow.publish(release, by=editor_user)
+        workflow.publish(release, by=second_editor_user)
         release.refresh_from_db()
         assert release.published_at == original
         assert release.first_published_at == original
@@ -174,7 +176,7 @@ class TestPublish:
         workflow.reopen(release, by=editor_user)
         workflow.submit(release, by=editor_user)
         new_date = timezone.now() - datetime.timedelta(minutes=5)
-        workflow.publish(release, by=editor_user, at=new_date)
+        workflow.publish(release, by=second_editor_user, at=new_date)
         release.refresh_from_db()
         assert release.published_at == new_date
         assert release.first_published_at == original
@@ -296,7 +298,7 @@ class TestAllowedTransitions:
         assert names(editor_user, review) == ["publish", "request_changes"]
         published = PublishedFactory()
         assert names(author_user, published) == []
-        assert names(editor_user, published) == ["withdraw"]
+        assert names(editor_user, published) == ["withdraw", "unpublish"]
         withdrawn = WithdrawnFactory()
         assert names(editor_user, withdrawn) == ["reopen"]
 

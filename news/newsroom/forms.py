@@ -335,6 +335,53 @@ class RescheduleForm(PublishForm):
         self.fields["at"].label = _("New publication time")
 
 
+class ForcePublishForm(PublishForm):
+    """Publishing one's own submission or change (the second pair of eyes): force it with a
+    reason, or leave it to another editor."""
+
+    force = forms.BooleanField(
+        label=_("Publish without a second editor"),
+        required=False,
+        help_text=_(
+            "You submitted or last changed this release. Another editor should publish it; "
+            "if it cannot wait, tick this and give the reason. It will be marked "
+            "“needs review” until another editor confirms it."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason for publishing alone"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+    )
+
+
+class UnpublishForm(forms.Form):
+    """Unpublishing a release published in error: the reason (shown on its 410 page) and,
+    optionally, the release its addresses now lead to."""
+
+    comment = forms.CharField(
+        label=_("Reason (shown to visitors)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+    replacement = forms.ModelChoiceField(
+        label=_("Replaced by release number"),
+        queryset=Release.objects.all(),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1}),
+        help_text=_(
+            "Optional: the number (id) of a published release of this site. Its addresses "
+            "then redirect there instead of answering “gone”."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Enter the number of a release of this site; there is none numbered “%(value)s”."
+            )
+        },
+    )
+
+
 class CommentForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),

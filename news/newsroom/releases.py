@@ -14,6 +14,7 @@ import json
 import math
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -51,10 +52,12 @@ from news.newsroom import diff
 from news.newsroom.changelist import BoundedDatesChangeList
 from news.newsroom.forms import (
     CommentForm,
+    ForcePublishForm,
     PublishForm,
     ReleaseAdminForm,
     ReleaseSourceForm,
     RescheduleForm,
+    UnpublishForm,
     time_zone_name,
 )
 from news.public import preview
@@ -70,11 +73,13 @@ SUCCESS_MESSAGES = {
     "submit": _("“%(title)s” was submitted for review."),
     "publish": _("“%(title)s” is published."),
     "request_changes": _("“%(title)s” was sent back to its author with your comment."),
-    "withdraw": _("“%(title)s” was withdrawn from the site."),
+    "withdraw": _("“%(title)s” was withdrawn: its page stays with a withdrawal notice."),
+    "unpublish": _("“%(title)s” was unpublished: its address no longer shows it."),
     "reopen": _("“%(title)s” is a draft again."),
     "recall": _("“%(title)s” is back in your drafts; submit it again when it is ready."),
     "cancel_schedule": _("The schedule of “%(title)s” is cancelled: it is back in review."),
     "discard": _("The pending changes of “%(title)s” were discarded; the live version stays."),
+    "confirm": _("“%(title)s”: publication confirmed."),
 }
 PENDING_SAVED = _(
     "Your changes to “%(title)s” are saved as its pending changes; the site keeps showing "
@@ -178,11 +183,17 @@ def status_badge(release: Release) -> str:
         return format_html(
             '<span class="newsroom-badge newsroom-badge-scheduled">{}</span>', gettext("Scheduled")
         )
-    return format_html(
+    badge = format_html(
         '<span class="newsroom-badge newsroom-badge-{}">{}</span>',
         release.status,
         release.get_status_display(),
     )
+    if release.needs_review:
+        badge += format_html(
+            ' <span class="newsroom-badge newsroom-badge-needs-review">{}</span>',
+            gettext("needs review"),
+        )
+    return badge
 
 
 # --- list filters -------------------------------------------------------------------------
@@ -498,6 +509,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         ]
         if sees_all_releases(request.user):
             filters.append(("created_by", CreatedByFilter))
+        filters.append("needs_review")
         filters.append("published_at")
         return filters
 
@@ -770,7 +782,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         if obj is None:
             return None
         for language in LANGUAGES:
-            if obj.is_public(language):
+            if obj.is_on_record(language):  # public, or withdrawn with its notice
                 return obj.get_absolute_url(language)
         return None
 
@@ -812,7 +824,11 @@ class ReleaseAdmin(admin.ModelAdmin):
                 if release.published_at and release.published_at > timezone.now():
                     initial["at"] = timezone.localtime(release.published_at)
                 form_class = PublishForm if transition.name == "publish" else RescheduleForm
+                if transition.name == "publish" and workflow.needs_second_pair(release, user):
+                    form_class = ForcePublishForm  # the second pair of eyes: force, with a reason
                 entry["form"] = form_class(initial=initial, auto_id=f"id_{transition.name}_%s")
+            elif transition.name == "unpublish":
+                entry["form"] = UnpublishForm(auto_id="id_unpublish_%s")
             elif transition.comment_required:
                 entry["form"] = CommentForm(auto_id=f"id_{transition.name}_%s")
                 entry["form"].fields["comment"].label = (
@@ -876,9 +892,13 @@ class ReleaseAdmin(admin.ModelAdmin):
                 or (release.status == Status.PUBLISHED and (pending is None or pending.is_open))
             )
             and workflow.may_fire(user, release, "submit"),
+            # Saving makes the editor the last to change the text: with the second pair of
+            # eyes on, publishing their own change is for another editor (or forced, in the
+            # panel, with a reason), so the shortcut is offered only when the rule is off.
             "newsroom_can_save_and_publish": editable
             and release.status == Status.REVIEW
-            and workflow.may_fire(user, release, "publish"),
+            and workflow.may_fire(user, release, "publish")
+            and not settings.SECOND_REVIEWER_REQUIRED,
         }
 
     # --- list columns ---
@@ -972,11 +992,13 @@ class ReleaseAdmin(admin.ModelAdmin):
             "publish": workflow.publish,
             "request_changes": workflow.request_changes,
             "withdraw": workflow.withdraw,
+            "unpublish": workflow.unpublish,
             "reopen": workflow.reopen,
             "recall": workflow.recall,
             "reschedule": workflow.reschedule,
             "cancel_schedule": workflow.cancel_schedule,
             "discard": workflow.discard,
+            "confirm": workflow.confirm,
         }
         try:
             services[name](release, by=request.user, **kwargs)
@@ -1017,7 +1039,9 @@ class ReleaseAdmin(admin.ModelAdmin):
         kwargs = {}
         form = None
         if transition in ("publish", "reschedule"):
-            form = (PublishForm if transition == "publish" else RescheduleForm)(request.POST)
+            form = (ForcePublishForm if transition == "publish" else RescheduleForm)(request.POST)
+        elif transition == "unpublish":
+            form = UnpublishForm(request.POST)
         elif transition in ("request_changes", "withdraw"):
             form = CommentForm(request.POST)
         if form is not None and not form.is_valid():
@@ -1027,6 +1051,12 @@ class ReleaseAdmin(admin.ModelAdmin):
             return redirect("admin:news_release_change", release.pk)
         if transition in ("publish", "reschedule"):
             kwargs["at"] = form.cleaned_data["at"]
+        if transition == "publish":
+            kwargs["force"] = form.cleaned_data["force"]
+            kwargs["reason"] = form.cleaned_data["reason"]
+        elif transition == "unpublish":
+            kwargs["reason"] = form.cleaned_data["comment"]
+            kwargs["replacement"] = form.cleaned_data["replacement"]
         elif transition == "request_changes":
             kwargs["comment"] = form.cleaned_data["comment"]
         elif transition == "withdraw":

@@ -81,8 +81,8 @@ def _private(response):
 @require_safe
 def preview(request, token: str):
     """A release by its signed preview link: 410 once the link has expired, 404 for a tampered
-    link, a withdrawn release or a language it has nothing in; a release already public in
-    this language redirects to its public page."""
+    link, a withdrawn or unpublished release or a language it has nothing in; a release
+    already public in this language redirects to its public page."""
     language = get_language() if get_language() in LANGUAGES else "ru"
     try:
         release_id, stamp = read_token(token)
@@ -100,7 +100,11 @@ def preview(request, token: str):
         return _private(response)
     except signing.BadSignature as error:
         raise Http404("bad preview link") from error
-    release = Release.objects.exclude(status=Status.WITHDRAWN).filter(pk=release_id).first()
+    release = (
+        Release.objects.exclude(status__in=(Status.WITHDRAWN, Status.UNPUBLISHED))
+        .filter(pk=release_id)
+        .first()
+    )
     pending = release.pending_edition if release is not None else None
     if pending is not None:
         # A live release with pending changes: the preview shows them, not the live text.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -116,9 +116,32 @@ def neighbours(release: Release, language: str) -> dict[str, Release]:
     return {name: found for name, found in (("previous", older), ("next", newer)) if found}
 
 
-def withdrawn_in(pk: int, language: str) -> bool:
-    """Whether release `pk` was withdrawn after its `language` version existed."""
-    return Release.objects.withdrawn().filter(pk=pk, **{f"{language}_complete": True}).exists()
+def release_on_record(pk: int, language: str) -> Release | None:
+    """The release `pk` if its `language` page exists: public, or withdrawn after it was
+    public (`Release.objects.on_record`); None otherwise."""
+    return Release.objects.on_record(language).filter(pk=pk).first()
+
+
+def unpublished_release(pk: int, language: str) -> Release | None:
+    """The release `pk` if it was unpublished after its `language` version was public."""
+    return (
+        Release.objects.unpublished()
+        .filter(pk=pk, published_at__lte=F("withdrawn_at"), **{f"{language}_complete": True})
+        .select_related("replacement")
+        .first()
+    )
+
+
+def replacement_url(release: Release, language: str) -> str | None:
+    """Where an unpublished release sends its visitors: its replacement in `language`, else
+    in the other language, while the replacement is public; None for 410 Gone."""
+    replacement = release.replacement
+    if replacement is None:
+        return None
+    for candidate in (language, *(lang for lang in LANGUAGES if lang != language)):
+        if replacement.is_public(candidate):
+            return replacement.get_absolute_url(candidate)
+    return None
 
 
 def site_navigation(language: str) -> dict:

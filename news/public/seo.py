@@ -12,7 +12,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import override
 
-from news.models import LANGUAGES, Release
+from news.models import LANGUAGES, Release, Status
 from news.public.renditions import Rendition
 from news.public.site import BODY_NAME, LANGUAGE_NAMES, absolute, other_language
 
@@ -78,6 +78,9 @@ def release_jsonld(
         ] or [publisher_jsonld(language)],
         "publisher": publisher_jsonld(language),
     }  # fmt: skip
+    if release.status == Status.WITHDRAWN:
+        # Kept on the record, no longer current (its dateModified stays the last major change).
+        data["creativeWorkStatus"] = "Withdrawn"
     if image:
         data["image"] = {
             "@type": "ImageObject",

@@ -43,7 +43,7 @@ from django.views.generic import (
 from news.attachments.public import article_attachments, associated_media
 from news.cache.fragments import fragments
 from news.cache.pages import public_page
-from news.models import LANGUAGES, Category, Release, SourceKind, is_fallback
+from news.models import LANGUAGES, Category, Release, SourceKind, Status, is_fallback
 from news.public import search as release_search
 from news.public import selectors
 from news.public.renditions import renditions
@@ -511,7 +511,8 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     categories)."""
     other = other_language(language)
     path = release.get_absolute_url(language)
-    other_public = not preview and release.is_public(other)
+    other_public = not preview and release.is_on_record(other)
+    withdrawn = release.status == Status.WITHDRAWN
     alternates = {language: path}
     if other_public:
         alternates[other] = release.get_absolute_url(other)
@@ -533,7 +534,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
         path=path,
         language=language,
         alternates=alternates,
-        noindex=preview,
+        noindex=preview or withdrawn,
         og_type="article",
         image=social_image,
         published=release.published_at,
@@ -604,7 +605,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
             return [release_parts(r, language) for r in selectors.read_relations(missing)]
 
         (parts,) = fragments("release", [release], language, render_missing)
-        other_public = release.is_public(other)
+        other_public = release.is_on_record(other)
         switch = language_switch(
             language,
             release.get_absolute_url(other) if other_public else "",
@@ -628,14 +629,15 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
 @method_decorator(public_page, name="dispatch")
 class ReleaseDetailView(DetailView):
     """A release in one language. `/<lang>/news/<id>/` and stale slugs redirect (301) to the
-    canonical URL; a withdrawn release answers 410 Gone; anything else not public, 404."""
+    canonical URL; a withdrawn release keeps its page with a withdrawal notice; an unpublished
+    one answers 410 Gone with its reason, or 301 to its replacement; anything else, 404."""
 
     template_name = "news/release_detail.html"
     http_method_names = ["get", "head"]
 
     def get(self, request, *args, pk: int, slug: str | None = None, **kwargs):
         language = current_language()
-        release = selectors.public_release(pk, language)
+        release = selectors.release_on_record(pk, language)
         if release is None:
             return self.gone(pk, language)
         if slug != release.slug:
@@ -644,16 +646,23 @@ class ReleaseDetailView(DetailView):
         return self.render_to_response(detail_context(release, language))
 
     def gone(self, pk: int, language: str):
-        # Gone, not missing: it was withdrawn, and this language version existed.
-        if not selectors.withdrawn_in(pk, language):
+        # Gone, not missing: it was unpublished, and this language version had been public.
+        release = selectors.unpublished_release(pk, language)
+        if release is None:
             raise Http404(_("No such release."))
+        target = selectors.replacement_url(release, language)
+        if target:
+            return HttpResponsePermanentRedirect(target)
         return render(
             self.request,
             "news/release_gone.html",
             {
                 **layout_context(language),
+                "language": language,
+                "unpublished_at": release.withdrawn_at,
+                "reason": release.withdrawal_reason,
                 "seo": seo_context(
-                    title=_("Release withdrawn"),
+                    title=_("Release removed"),
                     description="",
                     path=self.request.path,
                     language=language,
