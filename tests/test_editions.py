@@ -444,7 +444,7 @@ def test_the_migration_keeps_every_release_revision_and_event():
     # The migration before 0006, whatever the chain is when merged.
     previous = next(
         dependency
-        for dependency in executor.loader.get_migration("news", "0006_editions").dependencies
+        for dependency in executor.loader.get_migration("news", "0007_editions").dependencies
         if dependency[0] == "news"
     )
     executor.migrate([previous])
@@ -453,7 +453,7 @@ def test_the_migration_keeps_every_release_revision_and_event():
     assert old.get_model("news", "Release").objects.get(pk=release.pk).title_ru == (
         "Опубликованный релиз"
     )
-    executor.migrate([("news", "0006_editions")])
+    executor.migrate([("news", "0007_editions")])
     executor.loader.build_graph()
     # On to the end of the chain (the migrations after 0006 and the models as they are now).
     executor.migrate(executor.loader.graph.leaf_nodes())
@@ -466,7 +466,7 @@ def test_the_migration_keeps_every_release_revision_and_event():
     migrated = Release.objects.get(pk=release.pk)
     assert migrated.title_ru == "Опубликованный релиз" and migrated.pending_edition is None
     assert migrated.last_major_change_at is None and migrated.en_outdated_since is None
-    assert importlib.import_module("news.migrations.0006_editions")
+    assert importlib.import_module("news.migrations.0007_editions")
 
 
 @pytest.mark.postgresql

@@ -34,7 +34,7 @@ def _english_messages():
         yield
 
 
-keep_reasons = importlib.import_module("news.migrations.0007_withdraw_unpublish_second_reviewer")
+keep_reasons = importlib.import_module("news.migrations.0009_withdraw_unpublish_second_reviewer")
 
 
 def public_surfaces(language: str) -> list[str]:

@@ -24,9 +24,7 @@ def keep_withdrawal_reasons(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        # 0005 as briefed; main's chain now ends at 0006_editions, so this follows that leaf
-        # (the lead relinks the chain when merging).
-        ("news", "0006_editions"),
+        ("news", "0008_attachments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("news", "0006_editions"),
+        ("news", "0007_editions"),
     ]
 
     operations = [

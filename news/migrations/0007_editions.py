@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0011_journalists'),
+        ('news', '0006_journalists'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
