@@ -193,11 +193,14 @@ def fire(
     by: AbstractBaseUser | None,
     comment: str = "",
     at: datetime.datetime | None = None,
+    force: bool = False,
+    reason: str = "",
 ) -> WorkflowEvent:
     """Fire the workflow transition `name` (submit, publish, request_changes, discard) on the
     release's pending edition: the same permissions as for a first publication (from
-    `news.workflow.TRANSITIONS`), the edition's state checked under the release's row lock,
-    one event, notifications after commit."""
+    `news.workflow.TRANSITIONS`) and the same second pair of eyes (the edition's submitter or
+    last text author publishes only by force, with a reason), the edition's state checked
+    under the release's row lock, one event, notifications after commit."""
     from news.workflow import DEFAULT_REFUSAL, REFUSALS, TRANSITIONS, may_fire
 
     transition = TRANSITIONS[name]
@@ -244,7 +247,12 @@ def fire(
         elif name == "discard":
             edition.state = EditionState.DISCARDED
         elif name == "publish":
-            from news.workflow import completeness_errors
+            from news.workflow import check_forced, completeness_errors, needs_second_pair
+
+            locked._pending_edition = edition
+            forced = needs_second_pair(locked, by)
+            reason = (reason or "").strip()
+            check_forced(forced, by=by, force=force, reason=reason)
 
             errors = completeness_errors(edition) + [
                 message
@@ -265,6 +273,13 @@ def fire(
                 }
             else:
                 _promote(locked, edition, by=by, moment=now)
+            if forced:
+                locked.needs_review = True
+                locked.save(update_fields=["needs_review"])
+                comment = "\n".join(
+                    filter(None, [comment, _("Published without a second editor: %(reason)s")
+                                  % {"reason": reason}])
+                )  # fmt: skip
         edition.version += 1
         edition._history_user = by
         edition.save()

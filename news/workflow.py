@@ -160,11 +160,36 @@ def forced_by(release: Release) -> int | None:
 def needs_second_pair(release: Release, by: AbstractBaseUser | None) -> bool:
     """The second-pair-of-eyes rule: with SECOND_REVIEWER_REQUIRED on, a person may not
     publish a release they submitted (the last submission) or whose text they changed last,
-    unless they force it. The system (`by=None`) is exempt."""
+    unless they force it; for pending changes, the person who submitted them or changed their
+    text last. The system (`by=None`) is exempt."""
     if by is None or not settings.SECOND_REVIEWER_REQUIRED:
         return False
+    edition = release.pending_edition
+    if edition is not None:  # pending changes: who submitted them, who wrote them last
+        return by.pk in {edition.submitted_by_id, edition.text_changed_by_id}
     last_submitter = submitter(release)
     return by.pk in {getattr(last_submitter, "pk", None), release.updated_by_id}
+
+
+def check_forced(forced: bool, *, by, force: bool, reason: str) -> None:
+    """When the second-pair rule applies (`forced`), publishing needs `force`, a reason and
+    the permission `force_publish_release`."""
+    if not forced:
+        return
+    if not force:
+        raise PermissionDenied(
+            _(
+                "You submitted this release or changed it last: another editor must "
+                "publish it. If it cannot wait, publish it by force with a reason."
+            )
+        )
+    if not reason:
+        raise ValidationError(
+            _("Give the reason for publishing without a second editor."),
+            code="force_reason_required",
+        )
+    if not by.has_perm("news.force_publish_release"):
+        raise PermissionDenied(_("You are not allowed to publish without a second editor."))
 
 
 def can_edit(user: AbstractBaseUser, release: Release) -> bool:
@@ -322,27 +347,14 @@ def publish(
     if _pending(release):
         from news import editions
 
-        return editions.fire(release, "publish", by=by, at=at)
+        return editions.fire(release, "publish", by=by, at=at, force=force, reason=reason)
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
     reason = (reason or "").strip()
 
     def apply(current: Release) -> None:
         forced = needs_second_pair(current, by)
-        if forced and not force:
-            raise PermissionDenied(
-                _(
-                    "You submitted this release or changed it last: another editor must "
-                    "publish it. If it cannot wait, publish it by force with a reason."
-                )
-            )
-        if forced and not reason:
-            raise ValidationError(
-                _("Give the reason for publishing without a second editor."),
-                code="force_reason_required",
-            )
-        if forced and not by.has_perm("news.force_publish_release"):
-            raise PermissionDenied(_("You are not allowed to publish without a second editor."))
+        check_forced(forced, by=by, force=force, reason=reason)
         _require_complete(current)
         current.published_at = at or current.published_at or timezone.now()
         if current.first_published_at is None:

@@ -27,6 +27,16 @@ from tests.test_admin import change_url, message_texts, release_data, transition
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def one_editor_publishes(request, settings):
+    """Most tests here let one editor propose and publish (the second pair of eyes on pending
+    changes has its own tests, `TestSecondPair`, with the rule on)."""
+    if request.node.cls is not None and request.node.cls.__name__ == "TestSecondPair":
+        return
+    settings.SECOND_REVIEWER_REQUIRED = False
+
+
 NEW_TITLE = "Уточнённый заголовок о заседании"
 NEW_BODY = "<p>Совет министров утвердил новую программу сотрудничества.</p>"
 
@@ -539,3 +549,38 @@ def test_the_publish_button_schedules_the_pending_changes(client, live, editor_u
     live.refresh_from_db()
     assert live.pending_edition.state == EditionState.SCHEDULED
     assert live.title_ru != NEW_TITLE
+
+
+class TestSecondPair:
+    """The second pair of eyes applies to pending changes as to a first publication: who
+    submitted them or changed their text last publishes them only by force, with a reason."""
+
+    def test_the_author_of_the_changes_may_not_publish_them_alone(
+        self, live, editor_user, second_editor_user
+    ):
+        propose(live, by=editor_user)
+        workflow.submit(live, by=editor_user)
+        with pytest.raises(PermissionDenied, match="another editor"):
+            workflow.publish(live, by=editor_user)
+        with pytest.raises(ValidationError):
+            workflow.publish(live, by=editor_user, force=True)  # no reason
+        live.refresh_from_db()
+        assert live.title_ru != NEW_TITLE and live.pending_edition.state == EditionState.REVIEW
+        workflow.publish(live, by=second_editor_user)
+        live.refresh_from_db()
+        assert live.title_ru == NEW_TITLE and not live.needs_review
+
+    def test_forced_with_a_reason_it_needs_review_until_another_editor_confirms(
+        self, live, editor_user, second_editor_user
+    ):
+        propose(live, by=editor_user)
+        workflow.submit(live, by=editor_user)
+        event = workflow.publish(live, by=editor_user, force=True, reason="Срочное уточнение")
+        live.refresh_from_db()
+        assert live.title_ru == NEW_TITLE and live.needs_review
+        assert "Срочное уточнение" in event.comment
+        with pytest.raises((PermissionDenied, ValidationError)):
+            workflow.confirm(live, by=editor_user)
+        workflow.confirm(live, by=second_editor_user)
+        live.refresh_from_db()
+        assert not live.needs_review
