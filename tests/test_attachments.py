@@ -387,12 +387,15 @@ def test_a_public_file_is_served_with_long_caching(client):
     assert again.file.name.split("/")[1] == document.file.name.split("/")[1]
 
 
-def test_withdrawing_hides_the_files_again(client):
-    release = PublishedFactory()
-    document = attach_document(release)
-    assert client.get(document.file.url).status_code == 200
-    workflow.withdraw(release, by=None, reason="Ошибка")
-    assert client.get(document.file.url).status_code == 404
+def test_a_withdrawn_release_keeps_its_files_an_unpublished_one_does_not(client):
+    """A withdrawn release stays on the record, its page and its documents; a release
+    unpublished (published in error) takes its files with it."""
+    kept, gone = PublishedFactory(), PublishedFactory()
+    kept_file, gone_file = attach_document(kept), attach_document(gone)
+    workflow.withdraw(kept, by=None, reason="Утратило силу")
+    workflow.unpublish(gone, by=None, reason="Опубликовано по ошибке")
+    assert client.get(kept_file.file.url).status_code == 200
+    assert client.get(gone_file.file.url).status_code == 404
 
 
 def test_guessed_names_answer_404(client):

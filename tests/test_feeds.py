@@ -453,11 +453,11 @@ def test_query_count_is_fixed(client, settings, size):
         for name in ["category_rss", "category_atom"]
         for language in ["ru", "en"]
     ]
-    # Cold: the releases, their categories and their signatures (a category feed reads its
-    # category first), and the page cache's look at the schedule.
+    # Cold: the releases, their categories, documents and signatures (a category feed reads
+    # its category first), and the page cache's look at the schedule.
     for path in paths:
         cache.clear()
-        expected = 4 if "/category/" in path else 3
+        expected = 5 if "/category/" in path else 4
         assert count_queries(client, path) == expected + 1, path
         assert count_queries(client, path) == 0, path  # served from the page cache
     # Without the page cache, the signatures and categories of unchanged releases come from
@@ -476,8 +476,8 @@ def test_a_feed_rebuilt_after_a_publication_reads_the_new_releases_relations_onl
     ReleaseAuthor.objects.create(release=newer, author=AuthorFactory(name_ru="Иван Петров"))
     workflow.submit(newer, by=None)
     workflow.publish(newer, by=None)
-    # The releases, then the categories and signatures of the new release.
-    assert count_queries(client, url("rss")) == 1 + 2 + 1  # and the schedule
+    # The releases, then the categories, documents and signatures of the new release.
+    assert count_queries(client, url("rss")) == 1 + 3 + 1  # and the schedule
     entries = parse(client, "rss").entries
     assert [[a.name for a in e.authors] for e in entries] == [
         ["Иван Петров"],
@@ -504,3 +504,21 @@ def test_empty_category_feed_reads_the_category_and_no_relations(client, setting
     CategoryFactory(slug="empty")
     count_queries(client, url("category_rss", slug="empty"))
     assert count_queries(client, url("category_rss", slug="empty")) == 2
+
+
+def test_documents_travel_as_enclosures(client):
+    """Atom and JSON Feed carry every document after the lead image; RSS, which allows one
+    enclosure, the first."""
+    from tests.test_attachments import attach_document, pdf
+
+    release = PublishedFactory(image=None)
+    first = attach_document(release, pdf(2), title_ru="Соглашение", position=1)
+    second = attach_document(release, pdf(1), title_ru="Протокол", position=2)
+    atom = parse(client, "atom")
+    links = [link.href for link in atom.entries[0].links if link.rel == "enclosure"]
+    assert links == [f"{SITE}{first.file.url}", f"{SITE}{second.file.url}"]
+    feed = json.loads(client.get(url("json_feed")).content)
+    assert [a["url"] for a in feed["items"][0]["attachments"]] == links
+    assert feed["items"][0]["attachments"][0]["mime_type"] == "application/pdf"
+    rss = parse(client, "rss")
+    assert [e.href for e in rss.entries[0].enclosures] == links[:1]

@@ -34,10 +34,12 @@ def release_of(name: str) -> int | None:
 
 
 def is_public(release_id: int) -> bool:
-    """Whether the release is public in at least one language (its files are then public)."""
+    """Whether the release's page is public in at least one language (its files are then
+    public): published, or withdrawn (the page stays on the record with its notice, and so do
+    its documents). An unpublished release's files are gone with its page."""
     public = Q()
     for language in LANGUAGES:
-        public |= Q(pk__in=Release.objects.published(language).values("pk"))
+        public |= Q(pk__in=Release.objects.on_record(language).values("pk"))
     return Release.objects.filter(public, pk=release_id).exists()
 
 

@@ -33,6 +33,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from news.attachments import public as attachments
 from news.cache import public_page
 from news.cache.fragments import fragments
 from news.models import Category, Release
@@ -63,18 +64,20 @@ def release_guid(release: Release, language: str) -> str:
 
 
 def release_enclosures(release: Release) -> list[Enclosure]:
-    """The files a feed item carries: the lead image's 1200x630 WebP rendition
-    (`feed_parts`). A release's attachments join this list."""
+    """The files a feed item carries: the lead image's 1200x630 WebP rendition, then the
+    release's documents in their order (`feed_parts`). RSS allows one enclosure per item and
+    takes the first; Atom and JSON Feed carry them all."""
     image = release.feed_parts["image"]
-    return [Enclosure(image.absolute_url, str(image.size), "image/webp")] if image else []
+    lead = [Enclosure(image.absolute_url, str(image.size), "image/webp")] if image else []
+    return lead + release.feed_parts["documents"]
 
 
 def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
     """What each release's feed item shows besides its own row: its absolute URL, its
     signatures' names in signing order, its categories as (slug, name, absolute URL) and its
-    lead image's 1200x630 rendition (None without one). Two queries and one cache round trip
-    for any number of releases."""
-    prefetch_related_objects(releases, "categories", selectors.signatures())
+    lead image's 1200x630 rendition (None without one), its documents as enclosures. Three
+    queries and one cache round trip for any number of releases."""
+    prefetch_related_objects(releases, "categories", "documents", selectors.signatures())
     images = renditions({r.pk: r.image.name for r in releases}, "image_social")["image_social"]
     terms = {}  # each category's URL reversed once
     for category in {c.pk: c for r in releases for c in r.categories.all()}.values():
@@ -86,6 +89,10 @@ def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
             "authors": [xml_text(s.author.name(language)) for s in release.release_authors.all()],
             "category_terms": [terms[c.pk] for c in release.categories.all()],
             "image": images.get(release.pk),
+            "documents": [
+                Enclosure(e["url"], e["length"], e["mime_type"])
+                for e in attachments.enclosures(release, language)
+            ],
         }
         for release in releases
     ]
