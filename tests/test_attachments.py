@@ -39,7 +39,7 @@ from tests.factories import (
     PublishedFactory,
     ReviewFactory,
     ScheduledFactory,
-    WithdrawnFactory,
+    UnpublishedFactory,
 )
 from tests.test_admin import release_data
 
@@ -321,7 +321,7 @@ HIDDEN = {
     "draft": DraftFactory,
     "review": ReviewFactory,
     "scheduled": ScheduledFactory,
-    "withdrawn": WithdrawnFactory,
+    "unpublished": UnpublishedFactory,  # (a withdrawn release keeps its page and its files)
 }
 
 

@@ -177,7 +177,7 @@ class TestRestore:
         assert "Restore…" not in client.get(history_url(edited)).content.decode()
 
     def test_an_editor_restores_a_published_release_as_its_pending_changes(
-        self, client, editor_user
+        self, client, editor_user, second_editor_user
     ):
         release = PublishedFactory(title_ru="Опубликованный")
         client.force_login(editor_user)
@@ -189,7 +189,7 @@ class TestRestore:
             notes={"minor_change": True},
         )
         workflow.submit(release, by=editor_user)
-        workflow.publish(release, by=editor_user)
+        workflow.publish(release, by=second_editor_user)
         release.refresh_from_db()
         assert release.title_ru == "Испорченный"
         record = release.history.filter(title_ru="Опубликованный").first()
