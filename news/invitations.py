@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from news.models import Author
+from news.models import LANGUAGES, Author
 from news.roles import ROLES
 
 
@@ -108,7 +108,14 @@ def send_invitation(user: AbstractBaseUser, *, language: str, by: AbstractBaseUs
         "login_url": settings.SITE_URL + reverse("admin:login"),
         "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
-    with translation.override(language):
-        subject = " ".join(render_to_string("news/email/invitation_subject.txt", context).split())
-        body = render_to_string("news/email/invitation_body.txt", context)
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    # Both languages, the chosen one first: a colleague may read either.
+    subjects, bodies = [], []
+    for version in dict.fromkeys([language, *LANGUAGES]):
+        with translation.override(version):
+            text = render_to_string("news/email/invitation_subject.txt", context)
+            subjects.append(" ".join(text.split()))
+            bodies.append(render_to_string("news/email/invitation_body.txt", context).strip())
+    subject = " / ".join(subjects)
+    return send_mail(
+        subject, "\n\n———\n\n".join(bodies) + "\n", settings.DEFAULT_FROM_EMAIL, [user.email]
+    )

@@ -55,6 +55,10 @@ def test_invite_creates_user_group_author_and_sends_a_working_link(
     assert message.to == ["olga.petrova@example.org"]
     assert "Здравствуйте, Ольга Петрова" in message.body
     assert "редакци" in message.subject
+    # Bilingual, the chosen language first; the second sign-in step is announced.
+    assert message.body.index("Здравствуйте") < message.body.index("Hello, Ольга Петрова")
+    assert "newsroom" in message.subject.split(" / ")[1]
+    assert "приложением-аутентификатором" in message.body and "authenticator app" in message.body
     url = link_in(message)
     assert url.startswith(settings.SITE_URL)
 
@@ -79,7 +83,7 @@ def test_invite_creates_user_group_author_and_sends_a_working_link(
 def test_the_link_expires(admin_client, client, django_capture_on_commit_callbacks, settings):
     invite(admin_client, django_capture_on_commit_callbacks, language="en")
     [message] = mail.outbox
-    assert "Hello, Ольга Петрова" in message.body
+    assert message.body.index("Hello, Ольга Петрова") < message.body.index("Здравствуйте")
     settings.PASSWORD_RESET_TIMEOUT = -1
     client.logout()
     page = client.get(link_in(message).removeprefix(settings.SITE_URL), follow=True)

@@ -15,6 +15,7 @@ from django.db import connection
 from news.models import Release
 from news.public import search
 from tests.factories import (
+    CategoryFactory,
     DraftFactory,
     PublishedFactory,
     RussianOnlyPublishedFactory,
@@ -300,10 +301,16 @@ class TestCounts:
         assert "One release matches" in main.text
 
     def test_an_empty_result_gives_a_hint(self, client, migration_release):
+        migration_release.categories.add(CategoryFactory())
         main = parse(client.get("/ru/news/search/", {"q": "космодром"}).content).find("main")
         assert "ничего не найдено" in main.text
         assert "поищите на другом языке" in main.text
         assert main.find("ol") is None
+        # It suggests the archive and the categories instead.
+        links = {a.attrs["href"] for a in main.find_all("a")}
+        assert "/ru/news/archive/" in links
+        categories = {c.get_absolute_url("ru") for c in migration_release.categories.all()}
+        assert categories and categories <= links
 
     def test_ranking_reads_at_most_the_newest_candidates(self, client, monkeypatch):
         monkeypatch.setattr(search, "CANDIDATES", 3)
