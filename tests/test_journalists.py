@@ -328,6 +328,32 @@ class TestAnnouncements:
             assert subscriptions.announce_release.call(release.pk, moment=old_moment) == 0
             assert subscriptions.announce_release.call(release.pk, moment=later.isoformat()) == 1
 
+    def test_an_announcement_lost_with_a_killed_worker_is_caught_up_once(
+        self, smtp, run_tasks, editor_user, django_capture_on_commit_callbacks
+    ):
+        """The announcement task died with its worker (it never ran): the hourly catch-up
+        writes and sends it, once; a subscriber confirmed after the publication is not told."""
+        confirmed("early@example.org", "ru")
+        release = ReviewFactory()
+        workflow.publish(release, by=editor_user)  # no on-commit hooks here: the task is lost
+        later = confirmed("late@example.org", "ru")
+        Subscriber.objects.filter(pk=later.pk).update(
+            confirmed_at=timezone.now() + datetime.timedelta(minutes=1)
+        )
+        announcements = Delivery.objects.filter(key__startswith="release:")
+        assert not announcements.exists()
+        for _run in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                subscriptions.announce_missed()
+            run_tasks()
+        (announcement,) = announcements
+        assert announcement.to == "early@example.org"
+        assert announcement.state == DeliveryState.SENT
+        assert [rcpt for rcpt, _m in smtp.messages].count(["early@example.org"]) == 1
+        # Older than the window: left alone.
+        announcements.delete()
+        assert subscriptions.announce_missed(now=timezone.now() + datetime.timedelta(hours=7)) == 0
+
     def test_a_major_edition_is_announced_once_with_its_note(self, run_tasks):
         confirmed("ed@example.org", "en")
         release = PublishedFactory()

@@ -20,7 +20,7 @@ from django.utils.translation import override
 
 from news.journalists import outbox
 from news.journalists.models import Delivery, Frequency, Subscriber
-from news.models import LANGUAGES, Category, Release
+from news.models import LANGUAGES, Category, EditionState, Release, ReleaseEdition, Status
 
 CONFIRM_SALT = "news.journalists.confirm"
 MANAGE_SALT = "news.journalists.manage"
@@ -184,6 +184,11 @@ def announce_release(
     if edition_id is None and release.published_at.isoformat() != moment:
         return 0  # rescheduled: the task queued for the new moment announces it
     tag = f"edition-{edition_id}" if edition_id is not None else f"first-{moment}"
+    # Who followed it when it became public (a catch-up run must not tell later subscribers).
+    became_public = release.published_at
+    if edition_id is not None:
+        edition = ReleaseEdition.objects.filter(pk=edition_id).only("published_at").first()
+        became_public = getattr(edition, "published_at", None) or timezone.now()
     deliveries = []
     with transaction.atomic():
         for language in LANGUAGES:
@@ -197,7 +202,7 @@ def announce_release(
                 "note": (notes or {}).get(language, ""),
             }
             followers = Subscriber.objects.following(release, language).filter(
-                frequency=Frequency.IMMEDIATE
+                frequency=Frequency.IMMEDIATE, confirmed_at__lte=became_public
             )
             for subscriber in followers:
                 deliveries.append(
@@ -227,6 +232,30 @@ def release_became_public(release: Release, *, edition=None) -> None:
     if release.published_at > timezone.now():
         queued = announce_release.using(run_after=release.published_at)
     queued.enqueue(release.pk, **kwargs)
+
+
+def announce_missed(*, now: datetime.datetime | None = None, hours: int = 6) -> int:
+    """Run again the announcements of what became public in the last `hours`: a worker killed
+    in the middle of an announcement task leaves it "running" forever, and this catches it up.
+    Idempotent (every delivery has its key: nobody is told twice); run hourly with the digests.
+    Returns the number of deliveries written or found."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(hours=hours)
+    count = 0
+    first = Release.objects.filter(status=Status.PUBLISHED, published_at__range=(since, now))
+    for release in first.only("pk", "published_at"):
+        count += announce_release.call(release.pk, moment=release.published_at.isoformat())
+    editions = ReleaseEdition.objects.filter(
+        state=EditionState.PUBLISHED, minor_change=False, published_at__range=(since, now)
+    ).select_related("release")
+    for edition in editions:
+        count += announce_release.call(
+            edition.release_id,
+            moment=edition.release.published_at.isoformat(),
+            edition_id=edition.pk,
+            notes={lang: getattr(edition, f"change_note_{lang}", "") for lang in LANGUAGES},
+        )
+    return count
 
 
 # Daily digests ------------------------------------------------------------------------------
