@@ -23,7 +23,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from news import workflow
-from news.models import Author, Release, ReleaseAuthor, ReleaseSource, Status
+from news.models import (
+    EDITION_TEXT_FIELDS,
+    Author,
+    Release,
+    ReleaseAuthor,
+    ReleaseSource,
+    Status,
+)
 
 if TYPE_CHECKING:
     # Made by django-simple-history when news.models is imported.
@@ -31,19 +38,7 @@ if TYPE_CHECKING:
 
 # The content a restore copies back, in reading order (the diff shows the same fields).
 # Status, dates and categories are not part of it: they belong to the workflow and the editor.
-RESTORED_FIELDS: tuple[str, ...] = (
-    "title_ru",
-    "lead_ru",
-    "body_ru",
-    "title_en",
-    "lead_en",
-    "body_en",
-    "image",
-    "image_alt_ru",
-    "image_alt_en",
-    "image_caption_ru",
-    "image_caption_en",
-)
+RESTORED_FIELDS = EDITION_TEXT_FIELDS  # the content a revision restores, as an edition carries
 SOURCE_FIELDS = ("url", "label_ru", "label_en", "kind", "position")
 
 
