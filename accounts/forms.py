@@ -1,4 +1,5 @@
 from django import forms
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -60,15 +61,20 @@ class SecondStepForm(forms.Form):
         model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
         device = model.objects.devices_for_user(self.user, confirmed=True).first()
         if device is not None:
-            device = model.objects.select_for_update().get(pk=device.pk)
-            allowed, extra = device.verify_is_allowed()
-            if not allowed:
-                until = extra.get("locked_until") or timezone.now()
-                seconds = max(int((until - timezone.now()).total_seconds()) + 1, 1)
-                raise forms.ValidationError(
-                    self.error_messages["throttled"], code="throttled", params={"seconds": seconds}
-                )
-            if device.verify_token(code):
-                self.device = device
-                return self.cleaned_data
+            # The device row is locked while its code is checked and its counters (the last
+            # code used, the throttle) are written: two requests with one code cannot both pass.
+            with transaction.atomic():
+                device = model.objects.select_for_update().get(pk=device.pk)
+                allowed, extra = device.verify_is_allowed()
+                if not allowed:
+                    until = extra.get("locked_until") or timezone.now()
+                    seconds = max(int((until - timezone.now()).total_seconds()) + 1, 1)
+                    raise forms.ValidationError(
+                        self.error_messages["throttled"],
+                        code="throttled",
+                        params={"seconds": seconds},
+                    )
+                if device.verify_token(code):
+                    self.device = device
+                    return self.cleaned_data
         raise forms.ValidationError(self.error_messages["wrong"], code="wrong")
