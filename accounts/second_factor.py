@@ -8,7 +8,6 @@ import logging
 from base64 import b32encode
 
 import django_otp
-import qrcode
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.models import Session
@@ -17,7 +16,6 @@ from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from qrcode.image.svg import SvgPathImage
 
 from accounts.audit import record
 from accounts.models import AuditEntry
@@ -62,6 +60,9 @@ def pending_totp_device(user) -> TOTPDevice:
 def qr_code_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// URL as an SVG QR code, to be placed inline in the page (an
     element, no script, no style attribute, so the strict CSP lets it through)."""
+    import qrcode  # only enrolment needs it, not every worker at start-up
+    from qrcode.image.svg import SvgPathImage
+
     image = qrcode.make(device.config_url, image_factory=SvgPathImage)
     return image.to_string(encoding="unicode").replace(
         "<svg ", '<svg role="img" class="second-factor-qr" ', 1

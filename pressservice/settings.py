@@ -289,7 +289,7 @@ MEDIA_ORIGIN = env.str("MEDIA_ORIGIN", default=MEDIA_ORIGIN).rstrip("/")
 ATTACHMENTS_ROOT = Path(env.str("ATTACHMENTS_ROOT", default=str(BASE_DIR / "attachments")))
 if MEDIA_STORAGE == "storages.backends.s3.S3Storage":
     _attachments = {
-        "BACKEND": "news.attachments.storage.S3AttachmentStorage",
+        "BACKEND": "news.attachments.s3.S3AttachmentStorage",
         "OPTIONS": {
             **_media_options,
             "custom_domain": None,

@@ -519,7 +519,7 @@ def s3(settings, monkeypatch):
     settings.STORAGES = {
         **settings.STORAGES,
         "attachments": {
-            "BACKEND": "news.attachments.storage.S3AttachmentStorage",
+            "BACKEND": "news.attachments.s3.S3AttachmentStorage",
             "OPTIONS": {
                 "bucket_name": "press-media",
                 "endpoint_url": endpoint,

@@ -9,7 +9,6 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
-from storages.backends.s3 import S3Storage
 
 
 def attachment_url(name: str) -> str:
@@ -25,18 +24,6 @@ class LocalAttachmentStorage(FileSystemStorage):
 
     def signed_url(self, name) -> str | None:
         return None  # the view streams the file itself
-
-
-@deconstructible
-class S3AttachmentStorage(S3Storage):
-    """A private S3 prefix: the public address is the view; `signed_url` is a short-lived
-    signed URL the view redirects the newsroom and preview links to."""
-
-    def url(self, name, parameters=None, expire=None, http_method=None):
-        return attachment_url(name)
-
-    def signed_url(self, name) -> str:
-        return super().url(name)
 
 
 class AttachmentStorage(LazyObject):

@@ -12,8 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from news.images import _size_of
 
@@ -85,6 +83,10 @@ def _pdf_pages(upload) -> int:
     damaged = ValidationError(
         _("The PDF file is damaged or incomplete; please export it again."), code="bad_pdf"
     )
+    # Imported on the first upload, not by every web worker at start-up.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(upload, strict=True)
         if reader.is_encrypted:
