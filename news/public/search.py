@@ -38,6 +38,7 @@ from django.contrib.postgres.search import (
 from django.db import connection
 from django.db.models import Case, F, Func, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -208,21 +209,27 @@ def _any_text_has(wanted: str) -> Q:
     )
 
 
+def _text(value: str) -> Cast:
+    return Cast(Value(value), output_field=TextField())
+
+
 def _ranked(ids: list[int], query: Query, language: str) -> ReleaseQuerySet:
     queryset = Release.objects.filter(pk__in=ids)
     if connection.vendor == "postgresql":
         words = tsquery(query, language)
-        plain_text = Func(
+        # Literals typed as text: with server-side binding (DB_SERVER_SIDE_BINDING) PostgreSQL
+        # cannot infer an untyped parameter of concat() or regexp_replace().
+        plain_text = Concat(
             F(f"lead_{language}"),
-            Value(" "),
+            _text(" "),
             Func(
                 F(f"body_{language}"),
-                Value("<[^>]*>"),
-                Value(" "),
-                Value("g"),
+                _text("<[^>]*>"),
+                _text(" "),
+                _text("g"),
                 function="regexp_replace",
+                output_field=TextField(),
             ),
-            function="concat",
             output_field=TextField(),
         )
         config = CONFIGS[language]
