@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 	@echo
 	@echo "  Press service CMS: http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "  SITE_URL (absolute links): $(SITE_URL)"
-	@echo "  Demo logins (password demo-press-2026): admin (superuser), editor (Editors), author (Authors)"
+	@echo "  Demo logins (password demo-press-2026): admin (superuser), editor and editor2 (Editors), author (Authors)"
 	@echo
 	@# The background worker (e-mail, scheduled sends) beside the web server; Ctrl-C stops both.
 	DJANGO_DEBUG=1 $(MANAGE) db_worker --no-reload --interval 2 & worker=$$!; \
