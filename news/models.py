@@ -600,6 +600,18 @@ class ReleaseEditionQuerySet(models.QuerySet):
         )
 
 
+def _person(verbose_name, related_name: str) -> models.ForeignKey:
+    """Who did something to an edition (kept as None when the account is deleted)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name=related_name,
+    )
+
+
 class ReleaseEdition(models.Model):
     """A new edition of a release that has a live version: the changed content, reviewed and
     published while the release row keeps serving the live content. Published editions stay
@@ -632,30 +644,9 @@ class ReleaseEdition(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="editions_created",
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("submitted by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="editions_submitted",
-    )
-    text_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("text last changed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="editions_changed",
-    )
+    created_by = _person(_("created by"), "editions_created")
+    submitted_by = _person(_("submitted by"), "editions_submitted")
+    text_changed_by = _person(_("text last changed by"), "editions_changed")
 
     history = HistoricalRecords(
         verbose_name=_("edition revision"), verbose_name_plural=_("edition revisions")

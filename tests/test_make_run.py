@@ -2,15 +2,10 @@
 whose python prints the SITE_URL each command would see)."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
 def run_make(tmp_path, **env) -> list[str]:

@@ -144,7 +144,7 @@ def _office_format(upload, size: int) -> str:
         OSError,
         EOFError,
         ValueError,
-        NotImplementedError,
+        NotImplementedError,  # zipfile's answer to a compression method it cannot read
     ) as error:
         raise ValidationError(
             _("The office file is damaged or incomplete; please save it again."),

@@ -113,11 +113,8 @@ def is_visible(user, release: Release) -> bool:
     return (
         sees_all_releases(user)
         or release.created_by_id == user.pk
-        or (
-            release.status == Status.PUBLISHED
-            and release.published_at is not None
-            and release.published_at <= timezone.now()
-        )
+        # Published releases are always complete in Russian: public in Russian = public.
+        or release.is_public("ru")
     )
 
 
