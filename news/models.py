@@ -339,11 +339,15 @@ class Release(models.Model):
                 fields=["-published_at", "-id"],
                 name="release_public_ru_idx",
                 condition=Q(status="published", ru_complete=True),
+                # A list page reads what its fragments' keys need from the index alone.
+                include=["version", "updated_at"],
             ),
             models.Index(
                 fields=["-published_at", "-id"],
                 name="release_public_en_idx",
                 condition=Q(status="published", en_complete=True),
+                # A list page reads what its fragments' keys need from the index alone.
+                include=["version", "updated_at"],
             ),
             models.Index(fields=["status", "-updated_at"], name="release_status_idx"),
         ]

@@ -40,7 +40,7 @@ def text(client, url: str, **headers) -> str:
 
 
 def test_a_cold_page_after_a_publication_reuses_the_fragments_of_unchanged_releases(
-    client, release, django_assert_num_queries, django_capture_on_commit_callbacks
+    client, release, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     """A publication invalidates whole pages, but the cards and articles of the releases it
     did not touch are kept: a cold release page reads just the release and its neighbours,
@@ -50,12 +50,16 @@ def test_a_cold_page_after_a_publication_reuses_the_fragments_of_unchanged_relea
     with django_capture_on_commit_callbacks(execute=True):
         other = PublishedFactory(title_ru="Новый релиз")
     client.get("/ru/news/search/")  # the new generation's sidebar and schedule
-    with django_assert_num_queries(2):  # the page's releases; the new card's categories
+    # The page's fragment keys; the new card's row and categories.
+    with django_assert_num_queries(3):
         assert "Новый релиз" in text(client, "/ru/news/")
+    settings.PAGE_CACHE_SECONDS = 0  # the release page is built at each request from here on
     with django_assert_num_queries(3):  # the release and its two neighbours
         page = text(client, release.get_absolute_url("ru"))
     assert "Первоначальный заголовок" in page
     assert other.get_absolute_url("ru") in page  # the new neighbour link
+    with django_assert_num_queries(1):  # the neighbours are kept for the generation
+        assert text(client, release.get_absolute_url("ru")) == page
 
 
 class TestFragments:

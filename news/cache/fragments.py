@@ -21,6 +21,13 @@ from news.models import Release
 
 LABELS_KEY = "public:labels"
 FRAGMENT_SECONDS = 7 * 24 * 3600
+# Part of every key: raise it when what a kind of fragment holds changes shape, so that a
+# deployment never reads a fragment the previous code kept.
+FORMAT = 2
+# What a fragment's key reads of a release: a page that shows fragments only reads these
+# (`Release.objects.only(*KEY_FIELDS)`), and the whole row of a release whose fragment is
+# missing.
+KEY_FIELDS = ("pk", "version", "updated_at")
 
 
 def invalidate_labels() -> None:
@@ -30,7 +37,7 @@ def invalidate_labels() -> None:
 
 def fragment_key(kind: str, release: Release, language: str) -> str:
     stamp = release.updated_at.timestamp() if release.updated_at else 0
-    return f"public:fragment:{kind}:{language}:{release.pk}:{release.version}:{stamp}"
+    return f"public:fragment:{FORMAT}:{kind}:{language}:{release.pk}:{release.version}:{stamp}"
 
 
 def fragments(

@@ -2,7 +2,8 @@
 
 It sits right after WhiteNoise, before sessions, authentication, CSRF, axes and locale: a warm
 anonymous page is answered from one cache round trip (the generation token and the page,
-`get_many`), with 304 for a matching `If-None-Match` / `If-Modified-Since`. The security and
+`get_many`; with them what a page built afresh reads first, kept for the request), with 304
+for a matching `If-None-Match` / `If-Modified-Since`. The security and
 CSP middlewares sit before it, so their headers are added to every answer as usual.
 
 A response is kept *finished* (with the headers the inner middlewares added: Content-Language,
@@ -24,9 +25,13 @@ from django.utils import timezone
 from news.cache.pages import (
     CACHEABLE_STATUSES,
     GENERATION_KEY,
+    NAVIGATION_KEY,
+    NEXT_KEY,
     conditional,
     generation,
     page_key,
+    read_many,
+    request_reads,
 )
 
 MESSAGES_COOKIE = "messages"
@@ -44,27 +49,35 @@ class PublicPageCacheMiddleware:
         if settings.SESSION_COOKIE_NAME in cookies or MESSAGES_COOKIE in cookies:
             return None
         request.get_host()  # a Host not in ALLOWED_HOSTS answers 400, cached page or not
-        # The language is the path's (/ru/..., /en/...); other public paths (the sitemap, the
-        # old site's addresses) do not depend on it.
+        return page_key(request, self.language(request))
+
+    def language(self, request: HttpRequest) -> str:
+        # The path's (/ru/..., /en/...); other public paths (the sitemap, the old site's
+        # addresses) do not depend on it.
         prefix = request.path_info.split("/", 2)[1]
-        return page_key(request, prefix if prefix in self.languages else "-")
+        return prefix if prefix in self.languages else "-"
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = self.key(request)
         if key is None:
             return self.get_response(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        gen, entry = found.get(GENERATION_KEY), found.get(key)
-        now = timezone.now().timestamp()
-        if entry is not None and entry["gen"] == gen and entry["until"] > now:
-            response = HttpResponse(entry["content"], status=entry["status"])
-            for name, value in entry["headers"]:
-                response.headers[name] = value
-            if not entry["etag"]:
-                return response
-            return conditional(request, response, entry["etag"], entry["modified"])
-        gen = gen or generation()
-        response = self.get_response(request)
+        with request_reads():
+            # With the page, what building it would read first: one round trip either way.
+            keys = [GENERATION_KEY, key, NEXT_KEY]
+            if (language := self.language(request)) != "-":
+                keys.append(NAVIGATION_KEY.format(language=language))
+            found = read_many(keys)
+            gen, entry = found.get(GENERATION_KEY), found.get(key)
+            now = timezone.now().timestamp()
+            if entry is not None and entry["gen"] == gen and entry["until"] > now:
+                response = HttpResponse(entry["content"], status=entry["status"])
+                for name, value in entry["headers"]:
+                    response.headers[name] = value
+                if not entry["etag"]:
+                    return response
+                return conditional(request, response, entry["etag"], entry["modified"])
+            gen = gen or generation()
+            response = self.get_response(request)
         self.keep(key, gen, response, now)
         return response
 

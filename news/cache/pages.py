@@ -10,6 +10,10 @@
 - A cached page never outlives the next scheduled publication: the earliest future
   `published_at` of a published release (one query, kept for the generation) caps its
   lifetime, so a scheduled release appears at its moment with no job to run.
+- What a page reads from the cache besides its fragments (the generation, the next scheduled
+  moment, the sidebar) the middleware reads with the page itself, in one round trip, and
+  keeps for the request (`request_reads`): a page built afresh asks the cache once more, for
+  its fragments.
 - Responses carry a strong `ETag` and `Last-Modified`, answer `If-None-Match` /
   `If-Modified-Since` with 304, and say `Cache-Control: max-age=0, must-revalidate`, so
   browsers and proxies revalidate and never show a page the server has invalidated.
@@ -23,11 +27,13 @@ twice, is served but not stored, so no client can fill the cache with junk URLs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +43,10 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 GENERATION_KEY = "public:gen"
+# The next scheduled moment and each language's sidebar, stamped with the generation they
+# were read in (an entry of another generation counts as missing).
+NEXT_KEY = "public:next"
+NAVIGATION_KEY = "public:nav:{language}"
 CACHEABLE_STATUSES = frozenset({200, 301, 410})
 # The query parameters a public page reads: the page number, the search words, the sitemap
 # page. Anything else makes a request uncacheable.
@@ -44,18 +54,70 @@ PAGE_PARAMETERS = frozenset({"page", "q", "p"})
 MAX_PARAMETER_LENGTH = 200
 
 
+# What the current request has read from the cache (None outside `request_reads`).
+_request_reads: ContextVar[dict | None] = ContextVar("public_cache_reads", default=None)
+
+
+@contextlib.contextmanager
+def request_reads() -> Iterator[None]:
+    """Within it, `read_many` asks the cache only for keys this request has not read yet."""
+    token = _request_reads.set({})
+    try:
+        yield
+    finally:
+        _request_reads.reset(token)
+
+
+def read_many(keys: list[str]) -> dict:
+    """`cache.get_many(keys)`, remembered for the request (see `request_reads`)."""
+    reads = _request_reads.get()
+    if reads is None:
+        return cache.get_many(keys)
+    unread = [key for key in keys if key not in reads]
+    if unread:
+        found = cache.get_many(unread)
+        reads.update({key: found.get(key) for key in unread})
+    return {key: reads[key] for key in keys if reads[key] is not None}
+
+
+def keep(key: str, value, timeout: int | None) -> None:
+    """`cache.set`, and what the request reads of `key` from now on."""
+    cache.set(key, value, timeout)
+    reads = _request_reads.get()
+    if reads is not None:
+        reads[key] = value
+
+
+def read_stamped(key: str):
+    """The value kept under `key` by `keep_stamped` in the current generation, else None."""
+    entry = read_many([key]).get(key)
+    if entry is not None and entry["gen"] == generation():
+        return entry["value"]
+    return None
+
+
+def keep_stamped(key: str, value, timeout: int | None) -> None:
+    keep(key, {"gen": generation(), "value": value}, timeout)
+
+
 def generation() -> str:
     """The current cache generation token (created on first use or after eviction)."""
-    token = cache.get(GENERATION_KEY)
+    token = read_many([GENERATION_KEY]).get(GENERATION_KEY)
     if token is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
         token = cache.get(GENERATION_KEY) or uuid.uuid4().hex
+        reads = _request_reads.get()
+        if reads is not None:
+            reads[GENERATION_KEY] = token
     return token
 
 
 def invalidate() -> None:
     """Forget every cached public page at once (a new generation)."""
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    reads = _request_reads.get()
+    if reads is not None:
+        reads.clear()
 
 
 def next_scheduled_at(now: datetime.datetime | None = None) -> datetime.datetime | None:
@@ -65,8 +127,7 @@ def next_scheduled_at(now: datetime.datetime | None = None) -> datetime.datetime
     from news.models import EditionState, Release, ReleaseEdition
 
     now = now or timezone.now()
-    key = f"public:next:{generation()}"
-    remembered = cache.get(key)
+    remembered = read_stamped(NEXT_KEY)
     if remembered is not None and (remembered == 0 or remembered > now.timestamp()):
         return datetime.datetime.fromtimestamp(remembered, datetime.UTC) if remembered else None
     releases = Release.objects.scheduled(now=now).order_by().values_list("published_at")
@@ -81,7 +142,7 @@ def next_scheduled_at(now: datetime.datetime | None = None) -> datetime.datetime
         .values_list("published_at", flat=True)
         .first()
     )
-    cache.set(key, upcoming.timestamp() if upcoming else 0, None)
+    keep_stamped(NEXT_KEY, upcoming.timestamp() if upcoming else 0, None)
     return upcoming
 
 

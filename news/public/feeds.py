@@ -73,18 +73,24 @@ def release_enclosures(release: Release) -> list[Enclosure]:
 
 
 def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
-    """What each release's feed item shows besides its own row: its absolute URL, its
-    signatures' names in signing order, its categories as (slug, name, absolute URL) and its
-    lead image's 1200x630 rendition (None without one), its documents as enclosures. Three
-    queries and one cache round trip for any number of releases."""
+    """What each release's feed item shows: its texts in `language` (ready for XML), its
+    absolute URL, its signatures' names in signing order, its categories as (slug, name,
+    absolute URL), its lead image's 1200x630 rendition (None without one) and its documents
+    as enclosures. Given releases read with `only()` (the feed's query reads the fragments'
+    keys): four queries and one cache round trip for any number of releases."""
+    releases = selectors.whole(releases)
     prefetch_related_objects(releases, "categories", "documents", selectors.signatures())
     images = renditions({r.pk: r.image.name for r in releases}, "image_social")["image_social"]
     terms = {}  # each category's URL reversed once
     for category in {c.pk: c for r in releases for c in r.categories.all()}.values():
         url = absolute(category.get_absolute_url(language))
         terms[category.pk] = (category.slug, xml_text(category.name(language)), url)
+    site = absolute("/")
     return [
         {
+            "title": xml_text(release.title(language)),
+            "summary": xml_text(release.lead(language)),
+            "content_html": xml_text(_RELATIVE_HREF.sub(rf"\1{site}", release.body(language))),
             "link": absolute(release.get_absolute_url(language)),
             "authors": [xml_text(s.author.name(language)) for s in release.release_authors.all()],
             "category_terms": [terms[c.pk] for c in release.categories.all()],
@@ -226,9 +232,8 @@ class ReleaseFeed(Feed):
         return get_object_or_404(Category, slug=slug) if slug is not None else None
 
     def items(self, category: Category | None) -> list[Release]:
-        """The releases, each with what its item shows besides its own row (`feed_parts`),
-        kept as fragments by release version: a feed rebuilt after a publication reads the
-        relations of the new release only."""
+        """The releases, each with what its item shows (`feed_parts`), kept as fragments by
+        release version: a feed rebuilt after a publication reads the new release only."""
         language = get_language()
         releases = selectors.feed_releases(language, category)
         parts = fragments("feed-item", releases, language, partial(feed_parts, language=language))
@@ -268,10 +273,10 @@ class ReleaseFeed(Feed):
 
     # The items.
     def item_title(self, release: Release) -> str:
-        return xml_text(release.title(get_language()))
+        return release.feed_parts["title"]
 
     def item_description(self, release: Release) -> str:
-        return escape(xml_text(release.lead(get_language())))
+        return escape(release.feed_parts["summary"])
 
     def item_link(self, release: Release) -> str:
         return release.feed_parts["link"]
@@ -295,12 +300,10 @@ class ReleaseFeed(Feed):
         return release_enclosures(release)
 
     def item_extra_kwargs(self, release: Release) -> dict:
-        language = get_language()
-        body = _RELATIVE_HREF.sub(rf"\1{absolute('/')}", release.body(language))
         return {
-            "language": language,
-            "summary": xml_text(release.lead(language)),
-            "content_html": xml_text(body),
+            "language": get_language(),
+            "summary": release.feed_parts["summary"],
+            "content_html": release.feed_parts["content_html"],
             "authors": release.feed_parts["authors"],
             "category_terms": release.feed_parts["category_terms"],
             "image": image.absolute_url if (image := release.feed_parts["image"]) else None,

@@ -6,13 +6,13 @@ anywhere else.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
-from news.cache.pages import generation, lifetime
+from news.cache.fragments import FRAGMENT_SECONDS, KEY_FIELDS
+from news.cache.pages import NAVIGATION_KEY, keep_stamped, lifetime, read_stamped
 from news.models import (
     LANGUAGES,
     Category,
@@ -24,10 +24,19 @@ from news.models import (
     translated,
 )
 
+NEIGHBOURS_KEY = "public:neighbours:{language}:{pk}"
+
 
 def public_releases(language: str) -> ReleaseQuerySet:
     """The public releases of `language`, newest first."""
     return Release.objects.published(language).order_by("-published_at", "-id")
+
+
+def whole(releases: list[Release]) -> list[Release]:
+    """The whole rows of `releases` read with `only()` (one query), in the same order: what a
+    missing fragment is rendered from."""
+    rows = Release.objects.in_bulk([release.pk for release in releases])
+    return [rows[release.pk] for release in releases]
 
 
 def signatures() -> Prefetch:
@@ -48,9 +57,9 @@ def read_relations(releases: list[Release]) -> list[Release]:
 
 def feed_releases(language: str, category: Category | None = None) -> list[Release]:
     """The newest public releases of `language` (in `category`), at most FEED_ITEMS, with
-    the texts of that language only: one query whatever the size of the archive."""
-    other_texts = [f"{field}_{other}" for field in ("title", "lead", "body") for other in LANGUAGES]
-    releases = public_releases(language).defer(*(f for f in other_texts if f[-2:] != language))
+    what a feed item needs besides its fragment (`news.public.feeds.feed_parts`): one
+    query whatever the size of the archive."""
+    releases = public_releases(language).only(*KEY_FIELDS, "published_at", "last_major_change_at")
     if category is not None:
         releases = releases.filter(categories=category)
     return list(releases[: settings.FEED_ITEMS])
@@ -96,10 +105,17 @@ def public_release(pk: int, language: str) -> Release | None:
     return Release.objects.published(language).filter(pk=pk).first()
 
 
-def neighbours(release: Release, language: str) -> dict[str, Release]:
-    """The public releases just before ("previous", older) and after ("next", newer)
-    `release` in the public order of `language` (newest first, ties by id)."""
-    public = Release.objects.published(language).only("pk", "slug", f"title_{language}")
+def neighbours(release: Release, language: str) -> dict[str, dict]:
+    """Links to the public releases just before ("previous", older) and after ("next",
+    newer) `release` in the public order of `language` (newest first, ties by id), as
+    {"url", "title", "pk"}: two queries, kept for the generation (they change when the
+    public releases do)."""
+    key = NEIGHBOURS_KEY.format(language=language, pk=release.pk)
+    found = read_stamped(key)
+    if found is not None:
+        return found
+    now = timezone.now()
+    public = Release.objects.published(language, now=now).only("pk", "slug", f"title_{language}")
     moment, pk = release.published_at, release.pk
     older = (
         public.filter(published_at__lte=moment)
@@ -113,7 +129,13 @@ def neighbours(release: Release, language: str) -> dict[str, Release]:
         .order_by("published_at", "pk")
         .first()
     )
-    return {name: found for name, found in (("previous", older), ("next", newer)) if found}
+    found = {
+        name: {"url": row.get_absolute_url(language), "title": row.title(language), "pk": row.pk}
+        for name, row in (("previous", older), ("next", newer))
+        if row is not None
+    }
+    keep_stamped(key, found, lifetime(now, FRAGMENT_SECONDS))
+    return found
 
 
 def release_on_record(pk: int, language: str) -> Release | None:
@@ -148,8 +170,8 @@ def site_navigation(language: str) -> dict:
     """The sidebar of every public page: the categories that have public releases in
     `language` and the years of its archive. Two queries, kept in the cache for the
     generation (until the next change or the next scheduled publication)."""
-    key = f"public:nav:{language}:{generation()}"
-    navigation = cache.get(key)
+    key = NAVIGATION_KEY.format(language=language)
+    navigation = read_stamped(key)
     if navigation is not None:
         return navigation
     now = timezone.now()
@@ -173,5 +195,5 @@ def site_navigation(language: str) -> dict:
                 for day in public.dates("published_at", "year", order="DESC")
             ],
         }
-    cache.set(key, navigation, lifetime(now) or 1)
+    keep_stamped(key, navigation, lifetime(now, FRAGMENT_SECONDS))
     return navigation

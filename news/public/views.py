@@ -41,7 +41,7 @@ from django.views.generic import (
 )
 
 from news.attachments.public import article_attachments, associated_media
-from news.cache.fragments import fragments
+from news.cache.fragments import KEY_FIELDS, fragments
 from news.cache.pages import public_page
 from news.models import LANGUAGES, Category, Release, SourceKind, Status, is_fallback
 from news.public import search as release_search
@@ -198,7 +198,7 @@ def release_cards(releases: list[Release], language: str) -> list[str]:
     """The cards of `releases`, from the fragment cache where it has them."""
 
     def render_missing(missing: list[Release]) -> list[str]:
-        return render_cards(selectors.read_categories(missing), language)
+        return render_cards(selectors.read_categories(selectors.whole(missing)), language)
 
     return [mark_safe(html) for html in fragments("card", releases, language, render_missing)]
 
@@ -225,7 +225,9 @@ class PublicReleaseMixin:
         return current_language()
 
     def get_queryset(self):
-        return selectors.public_releases(self.language)
+        # A list shows release cards, kept as fragments: it reads their keys and dates (from
+        # the index alone on PostgreSQL), and the rows of the cards it has to render.
+        return selectors.public_releases(self.language).only(*KEY_FIELDS, self.date_field)
 
     def paginate_queryset(self, queryset, page_size):
         # ASCII digits only, before Django reads the number: int() takes "１" and "٣", and
@@ -611,10 +613,7 @@ def detail_context(release: Release, language: str, *, preview: bool = False) ->
             release.get_absolute_url(other) if other_public else "",
             exists=other_public,
         )
-        neighbours = {
-            name: {"url": found.get_absolute_url(language), "title": found.title(language)}
-            for name, found in selectors.neighbours(release, language).items()
-        }
+        neighbours = selectors.neighbours(release, language)
     return {
         "release": release,
         "is_preview": preview,
