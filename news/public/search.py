@@ -36,8 +36,8 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import Case, F, Func, Q, TextField, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, Count, F, Func, Q, QuerySet, TextField, Value, When, Window
+from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -146,17 +146,26 @@ def vector_sql(language: str) -> str:
     return "(" + " || ".join(parts) + ")"
 
 
-def document(language: str) -> RawSQL:
-    """The generated column `search_<language>` (not a model field: Django never selects it,
-    and SQLite has none)."""
-    if language not in CONFIGS:
-        raise ValueError(f"unknown language {language!r}")
-    qn = connection.ops.quote_name
-    column = f"search_{language}"
-    # Only constants: the table name and a column name from a fixed set of languages.
-    return RawSQL(  # noqa: S611
-        f"{qn(Release._meta.db_table)}.{qn(column)}", [], output_field=SearchVectorField()
-    )
+class StoredVector(Expression):
+    """The generated column `search_<language>` of the query's releases (not a model field:
+    Django never selects it, and SQLite has none). It names the table by the alias of the
+    query it is compiled in, so it stays right inside a subquery."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self, language: str):
+        if language not in CONFIGS:
+            raise ValueError(f"unknown language {language!r}")
+        super().__init__()
+        self.column = f"search_{language}"
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name(self.column)}", []
+
+
+def document(language: str) -> StoredVector:
+    return StoredVector(language)
 
 
 def tsquery(query: Query, language: str) -> SearchQuery:
@@ -213,8 +222,17 @@ def _text(value: str) -> Cast:
     return Cast(Value(value), output_field=TextField())
 
 
-def _ranked(ids: list[int], query: Query, language: str) -> ReleaseQuerySet:
-    queryset = Release.objects.filter(pk__in=ids)
+# What a hit's card shows of its release (`news.public.views.card`).
+CARD_FIELDS = ("pk", "slug", "published_at", "image", "title", "lead", "image_alt")
+
+
+def _card_fields(language: str) -> list[str]:
+    localised = {"title", "lead", "image_alt"}
+    return [f"{name}_{language}" if name in localised else name for name in CARD_FIELDS]
+
+
+def _ranked(candidates: QuerySet, query: Query, language: str) -> ReleaseQuerySet:
+    queryset = Release.objects.filter(pk__in=candidates).only(*_card_fields(language))
     if connection.vendor == "postgresql":
         words = tsquery(query, language)
         # Literals typed as text: with server-side binding (DB_SERVER_SIDE_BINDING) PostgreSQL
@@ -245,7 +263,9 @@ def _ranked(ids: list[int], query: Query, language: str) -> ReleaseQuerySet:
                 max_words=40, min_words=18, max_fragments=2, fragment_delimiter=" … ",
             ),
         ).order_by("-search_rank", "-published_at", "-id")  # fmt: skip
-    queryset = matching(query, language).filter(pk__in=ids)
+    # The snippet is cut from the text here (no ts_headline).
+    fields = [*_card_fields(language), f"body_{language}"]
+    queryset = matching(query, language).filter(pk__in=candidates).only(*fields)
     rank = Value(0)
     for term in query.terms:
         wanted = root(term, language)
@@ -255,32 +275,22 @@ def _ranked(ids: list[int], query: Query, language: str) -> ReleaseQuerySet:
     return queryset.annotate(search_rank=rank).order_by("-search_rank", "-published_at", "-id")
 
 
-@dataclass
-class Results:
-    """The hits of a query, best first, and how many there are (at most `CANDIDATES`)."""
-
-    releases: ReleaseQuerySet
-    count: int
-
-    @property
-    def more(self) -> bool:
-        """True when there are more matches than were ranked."""
-        return self.count >= CANDIDATES
-
-
-def search(query: Query, language: str) -> Results:
+def search(query: Query, language: str) -> ReleaseQuerySet:
     """Public releases of `language` matching `query`, best first (none for an empty query):
-    the newest `CANDIDATES` matches, ranked."""
+    the newest `CANDIDATES` matches, ranked, in one query. Each hit carries `search_found`,
+    how many were ranked (`found`)."""
     if not query:
-        return Results(Release.objects.none(), 0)
-    ids = list(
-        matching(query, language)
-        .order_by("-published_at", "-id")
-        .values_list("pk", flat=True)[:CANDIDATES]
+        return Release.objects.none()
+    candidates = (
+        matching(query, language).order_by("-published_at", "-id").values("pk")[:CANDIDATES]
     )
-    if not ids:
-        return Results(Release.objects.none(), 0)
-    return Results(_ranked(ids, query, language), len(ids))
+    return _ranked(candidates, query, language).annotate(search_found=Window(Count("pk")))
+
+
+def found(hits: list[Release]) -> int:
+    """How many matches were ranked for `hits` (a page of `search()`): at most CANDIDATES;
+    as many means there may be more."""
+    return hits[0].search_found if hits else 0
 
 
 # Highlighting --------------------------------------------------------------------------------

@@ -449,8 +449,7 @@ class SearchView(PublicReleaseMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        self.results = release_search.search(self.query, self.language)
-        return self.results.releases
+        return release_search.search(self.query, self.language)
 
     def cards(self, releases: list[Release]) -> list[str]:
         # A hit's card shows the words found: it depends on the query, so it is not kept.
@@ -464,15 +463,16 @@ class SearchView(PublicReleaseMixin, ListView):
 
     def get_context_data(self, **kwargs):
         query = self.query
-        return super().get_context_data(
+        context = super().get_context_data(
             heading=_("Search"),
             query=query,
-            found=self.results.count,
-            more=self.results.more,
             raw_query=self.raw_query[: release_search.MAX_QUERY_LENGTH],
             truncated=bool(query) and len(" ".join(self.raw_query.split())) > len(query.text),
             **kwargs,
         )
+        found = release_search.found(context["page_obj"].object_list)
+        context.update(found=found, more=found >= release_search.CANDIDATES)
+        return context
 
     def seo_head(self) -> dict:
         query = self.query
