@@ -63,7 +63,8 @@ MAX_REQUESTS_PER_RUN = 200_000
 REQUEST_TIMEOUT = 10
 SETTLE_SECONDS = 30
 
-SEARCH_TERM = "миграции"
+# A common word (issue 12): in most releases, so ranking has the most candidates to read.
+SEARCH_TERM = "сотрудничество"
 PAGES = {  # name -> path (the detail path is chosen after seeding)
     "floor": "/bench/floor",
     "list page 1": "/ru/news/",
@@ -75,10 +76,10 @@ PAGES = {  # name -> path (the detail path is chosen after seeding)
     "sitemap page": "/sitemap-releases.xml",  # its first page: 2,500 releases, <= 5,000 URLs
 }
 TARGETS_NOTE = (
-    "Targets (issue 7): warm list, detail and feed >= 0.6 of the floor; cold list page 1 and "
-    "feed >= 0.15, cold detail >= 0.2, cold page 200 within 1.5x of cold page 1; search p99 "
-    "< 50 ms; <= 4 SQL queries per cold page, 0 per warm one; worker memory < 100 MB; seeding "
-    "10,000 releases < 20 s."
+    "Targets (issue 12): warm list, detail and feed >= 0.6 of the floor; cold list page 1, "
+    "page 200 and feed >= 0.15, cold detail >= 0.2; search p99 < 50 ms for a common word; "
+    "<= 4 SQL queries per cold page, 0 per warm one; worker memory < 100 MB; seeding 10,000 "
+    "releases < 20 s."
 )
 
 
@@ -643,13 +644,19 @@ class Harness:
             ("cold list page 1 >= 0.15", summary["list page 1"]["cold"]["ratio"], ">=", 0.15),
             ("cold RSS feed >= 0.15", summary["RSS feed"]["cold"]["ratio"], ">=", 0.15),
             ("cold detail >= 0.2", summary["detail"]["cold"]["ratio"], ">=", 0.2),
+            ("cold list page 200 >= 0.15", summary["list page 200"]["cold"]["ratio"], ">=", 0.15),
             (
                 "cold page 200 within 1.5x of page 1 (req/s ratio)",
                 round(cold_rps("list page 200") / cold_rps("list page 1"), 3),
                 ">=",
                 round(1 / 1.5, 3),
             ),
-            ("search p99 (cold) < 50 ms", summary["search"]["cold"]["p99_ms"], "<", 50),
+            (
+                f"search p99 (cold, {SEARCH_TERM!r}) < 50 ms",
+                summary["search"]["cold"]["p99_ms"],
+                "<",
+                50,
+            ),
             (
                 "SQL per cold page <= 4",
                 max(q["cold"] for n, q in queries.items() if n != "floor"),
