@@ -130,8 +130,17 @@ class TestSubscribe:
             assert "Подтвердите" in message["Subject"]
         else:
             assert "Confirm your subscription" in message["Subject"]
-        url = next(w for w in text.split() if confirm_path in w)
-        assert client.get(url.replace("http://127.0.0.1:8000", "")).status_code == 200
+        path = next(w for w in text.split() if confirm_path in w).replace(
+            "http://127.0.0.1:8000", ""
+        )
+        # Following the link (a person, or a mail scanner fetching it) shows a button only.
+        page = client.get(path)
+        assert page.status_code == 200
+        assert 'method="post"' in page.content.decode() and "<button" in page.content.decode()
+        assert page["Cache-Control"].startswith("max-age=0")
+        subscriber.refresh_from_db()
+        assert not subscriber.is_active
+        assert client.post(path).status_code == 200  # the button
         subscriber.refresh_from_db()
         assert subscriber.is_active
 
@@ -209,6 +218,32 @@ class TestLinks:
         subscriber.refresh_from_db()
         assert not subscriber.is_active
 
+    def test_a_confirmation_link_confirms_only_by_the_pages_csrf_protected_button(self):
+        """Mail scanners (corporate link checkers) GET and HEAD every link of a message, and
+        sometimes POST without the page's token: none of that subscribes anyone."""
+        from django.test import Client
+
+        subscriber = subscribe("scanned@example.org", language="en")
+        path = f"/en/news/subscribe/confirm/{subscriptions.confirm_token(subscriber)}/"
+        browser = Client(enforce_csrf_checks=True)
+        assert browser.head(path).status_code == 200
+        page = browser.get(path)
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "Confirm your subscription" in html and "scanned@example.org" in html
+        assert 'name="csrfmiddlewaretoken"' in html and 'method="post"' in html
+        assert "noindex" in html
+        russian = browser.get(path.replace("/en/", "/ru/", 1)).content.decode()
+        assert "Подтвердите подписку" in russian
+        assert Client(enforce_csrf_checks=True).post(path).status_code == 403  # no token
+        subscriber.refresh_from_db()
+        assert not subscriber.is_active
+        token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        done = browser.post(path, {"csrfmiddlewaretoken": token})
+        assert done.status_code == 200 and "Subscription confirmed" in done.content.decode()
+        subscriber.refresh_from_db()
+        assert subscriber.is_active
+
     def test_tampered_expired_and_foreign_tokens(self, client):
         subscriber = subscribe("t@example.org", language="ru")
         good = subscriptions.confirm_token(subscriber)
@@ -217,8 +252,11 @@ class TestLinks:
         # A manage token is not a confirmation token, nor an embargo one.
         assert client.get(f"/ru/news/subscribe/confirm/{manage}/").status_code == 404
         assert client.get(f"/ru/news/embargo/{manage}/").status_code == 404
+        assert client.post(f"/ru/news/subscribe/confirm/{good}x/").status_code == 404
+        assert client.post(f"/ru/news/subscribe/confirm/{manage}/").status_code == 404
         with freeze_time(timezone.now() + datetime.timedelta(days=8)):
             assert client.get(f"/ru/news/subscribe/confirm/{good}/").status_code == 404
+            assert client.post(f"/ru/news/subscribe/confirm/{good}/").status_code == 404
         subscriber.refresh_from_db()
         assert not subscriber.is_active
         # A token of an address since deleted.
