@@ -688,3 +688,103 @@ def test_the_next_digest_starts_where_the_last_one_ended():
         assert subscriptions.send_digests() == 1
     second = Delivery.objects.filter(key__startswith="digest:").order_by("-created_at").first()
     assert "Day two" in second.text and "Day one" not in second.text
+
+
+def publish_change(release, *, note_ru, note_en="", minor=False, correction=False, at=None):
+    """A change of a live release through its pending edition, published by the system."""
+    from news import editions
+
+    editions.save_pending(
+        release,
+        by=None,
+        content={"body_ru": release.body_ru + "<p>Дополнено.</p>"},
+        relations={},
+        notes={"change_note_ru": note_ru, "change_note_en": note_en, "minor_change": minor,
+               "correction": correction},
+    )  # fmt: skip
+    workflow.submit(release, by=None)
+    workflow.publish(release, by=None, at=at)
+
+
+class TestDigestOfChanges:
+    """Daily subscribers hear of the major changes of releases already announced, as immediate
+    subscribers do: in their language, their categories, once, and only while still public."""
+
+    def test_the_periods_major_changes_once_and_only_the_public_ones(
+        self, smtp, run_tasks, django_capture_on_commit_callbacks
+    ):
+        def send_digests() -> int:
+            with django_capture_on_commit_callbacks(execute=True):
+                return subscriptions.send_digests()
+
+        economy, culture = CategoryFactory(), CategoryFactory()
+        confirmed("d-ru@example.org", "ru", frequency="daily", digest_hour=0)
+        confirmed("d-en@example.org", "en", frequency="daily", digest_hour=0)
+        confirmed("d-culture@example.org", "ru", categories=[culture], frequency="daily",
+                  digest_hour=0)  # fmt: skip
+        base = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        with freeze_time(base):
+            earlier = base - datetime.timedelta(days=3)
+            updated, corrected, withdrawn, minor, russian, later = (
+                PublishedFactory(published_at=earlier) for _n in range(6)
+            )
+            for release in (updated, corrected, withdrawn, minor, russian, later):
+                release.categories.add(economy)
+            publish_change(updated, note_ru="Добавлены цифры.", note_en="Figures added.")
+            publish_change(corrected, note_ru="Исправлена дата.", note_en="Date corrected.",
+                           correction=True)  # fmt: skip
+            publish_change(withdrawn, note_ru="Уточнено.", note_en="Clarified.")
+            workflow.withdraw(withdrawn, by=None, reason="Ошибка")
+            publish_change(minor, note_ru="", minor=True)
+            # Changed while the English version was not public: no English note, no news.
+            type(russian).objects.filter(pk=russian.pk).update(title_en="", lead_en="", body_en="")
+            russian.refresh_from_db()
+            publish_change(russian, note_ru="Только по-русски.")
+            publish_change(later, note_ru="Вечернее уточнение.", note_en="Evening update.",
+                           at=base + datetime.timedelta(hours=5))  # fmt: skip
+        with freeze_time(base + datetime.timedelta(hours=1)):
+            assert send_digests() == 2
+            assert send_digests() == 0
+            run_tasks()
+        received = {rcpt[0]: texts(message) for rcpt, message in smtp.messages}
+        assert set(received) == {"d-ru@example.org", "d-en@example.org"}  # not culture's
+        text, html = received["d-ru@example.org"]
+        assert updated.title_ru in text and "Добавлены цифры." in text and "Добавлены" in html
+        assert "Исправлено" in text and "Исправлена дата." in text
+        assert russian.title_ru in text and "Только по-русски." in text
+        assert "Обновлённые пресс-релизы" in text
+        assert updated.get_absolute_url("ru") in text
+        for absent in (withdrawn, minor, later):
+            assert absent.title_ru not in text
+        text, html = received["d-en@example.org"]
+        assert "Figures added." in text and "Date corrected." in text and "Corrected on" in text
+        assert "Updated releases" in html
+        assert updated.get_absolute_url("en") in text
+        assert russian.title_ru not in text and "Только" not in text
+        assert withdrawn.title_en not in text and later.title_en not in text
+        # The next day: the scheduled change (its moment passed, no page read since) and
+        # nothing that was in yesterday's digest.
+        smtp.messages.clear()
+        with freeze_time(base + datetime.timedelta(days=1)):
+            assert send_digests() == 2
+            run_tasks()
+        received = {rcpt[0]: texts(message)[0] for rcpt, message in smtp.messages}
+        assert "Вечернее уточнение." in received["d-ru@example.org"]
+        assert "Evening update." in received["d-en@example.org"]
+        for text in received.values():
+            assert "Добавлены" not in text and "Figures added." not in text
+            assert updated.title_ru not in text
+        with freeze_time(base + datetime.timedelta(days=2)):
+            assert send_digests() == 0  # nothing new, nothing sent
+
+    def test_a_release_new_in_the_period_is_listed_once_as_new(self):
+        confirmed("d1@example.org", "en", frequency="daily", digest_hour=0)
+        base = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        with freeze_time(base):
+            release = PublishedFactory(published_at=base - datetime.timedelta(hours=2))
+            publish_change(release, note_ru="Уточнено.", note_en="Clarified at once.")
+        with freeze_time(base + datetime.timedelta(hours=1)):
+            assert subscriptions.send_digests() == 1
+        (digest,) = Delivery.objects.filter(key__startswith="digest:")
+        assert digest.text.count(release.title_en) == 1
+        assert "Clarified at once." not in digest.text and "Updated releases" not in digest.text
