@@ -196,12 +196,13 @@ def fire(
     force: bool = False,
     reason: str = "",
 ) -> WorkflowEvent:
-    """Fire the workflow transition `name` (submit, publish, request_changes, discard) on the
-    release's pending edition: the same permissions as for a first publication (from
-    `news.workflow.TRANSITIONS`) and the same second pair of eyes (the edition's submitter or
-    last text author publishes only by force, with a reason), the edition's state checked
-    under the release's row lock, one event, notifications after commit."""
-    from news.workflow import DEFAULT_REFUSAL, REFUSALS, TRANSITIONS, may_fire
+    """Fire the workflow transition `name` (submit, publish, request_changes, discard, recall,
+    reschedule, cancel_schedule) on the release's pending edition: the same permissions as for
+    a first publication (from `news.workflow.TRANSITIONS`) and the same second pair of eyes
+    (the edition's submitter or last text author publishes only by force, with a reason), the
+    edition's state checked under the release's row lock, one event, notifications after
+    commit."""
+    from news.workflow import DEFAULT_REFUSAL, EDITION_SOURCES, REFUSALS, TRANSITIONS, may_fire
 
     transition = TRANSITIONS[name]
     comment = (comment or "").strip()
@@ -217,7 +218,7 @@ def fire(
     with transaction.atomic():
         locked = Release.objects.select_for_update().get(pk=release.pk)
         edition = ReleaseEdition.objects.select_for_update().open().filter(release=locked).first()
-        if edition is None or edition.state not in transition.sources:
+        if edition is None or edition.state not in EDITION_SOURCES.get(name, transition.sources):
             raise ValidationError(
                 _("Cannot %(action)s: the release has no pending changes in that state.")
                 % {"action": str(transition.label).lower()},
@@ -246,6 +247,24 @@ def fire(
             edition.state = EditionState.DRAFT
         elif name == "discard":
             edition.state = EditionState.DISCARDED
+        elif name == "recall":
+            if by is not None and edition.submitted_by_id != by.pk:
+                raise PermissionDenied(str(REFUSALS["recall"]))
+            edition.state = EditionState.DRAFT
+        elif name in ("reschedule", "cancel_schedule"):
+            if edition.publish_at is None or edition.publish_at <= now:
+                raise ValidationError(
+                    _("These changes are already due: their schedule cannot be changed."),
+                    code="not_scheduled",
+                )
+            if name == "reschedule":
+                edition.publish_at = at
+                comment = _("Pending changes rescheduled for %(when)s") % {
+                    "when": timezone.localtime(at).isoformat()
+                }
+            else:
+                edition.state = EditionState.REVIEW
+                edition.publish_at = None
         elif name == "publish":
             from news.workflow import check_forced, completeness_errors, needs_second_pair
 

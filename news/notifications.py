@@ -53,13 +53,16 @@ def recipients(event: WorkflowEvent) -> list[str]:
 
 
 def is_recall(event: WorkflowEvent) -> bool:
-    """Review back to draft by the release's own writer: a recall, not a request for changes."""
-    return (
-        event.from_status == Status.REVIEW
-        and event.to_status == Status.DRAFT
-        and event.actor_id is not None
-        and event.actor_id == event.release.created_by_id
-    )
+    """Review back to draft by the release's own writer (for pending changes, by who submitted
+    them, with no comment: a request for changes always has one): a recall, not a request for
+    changes."""
+    if event.from_status != Status.REVIEW or event.to_status != Status.DRAFT:
+        return False
+    if event.actor_id is None:
+        return False
+    if event.edition_id is not None:
+        return event.edition.submitted_by_id == event.actor_id and not event.comment
+    return event.actor_id == event.release.created_by_id
 
 
 def transition_done(event: WorkflowEvent) -> int:

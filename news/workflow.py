@@ -79,15 +79,32 @@ TRANSITIONS: dict[str, Transition] = {
 # The transitions that act on a release's pending edition when it has one (news.editions);
 # `discard` exists only for editions.
 EDITION_TRANSITIONS = frozenset({"submit", "publish", "request_changes", "discard"})
+# Those that act on the pending edition when it is in the state they start from (recalled
+# from review; rescheduled or its schedule cancelled while scheduled), and on the release
+# otherwise (a scheduled release whose pending changes are a draft is still rescheduled).
+EDITION_SOURCES: dict[str, frozenset[str]] = {
+    "recall": frozenset({EditionState.REVIEW}),
+    "reschedule": frozenset({EditionState.SCHEDULED}),
+    "cancel_schedule": frozenset({EditionState.SCHEDULED}),
+}
 
 
-def state_for(release: Release, name: str) -> str | None:
-    """The state the transition `name` starts from: the pending edition's for the edition
-    transitions when the release has one, else the release's own."""
+def acts_on_edition(release: Release, name: str) -> bool:
+    """Whether the transition `name` acts on the release's pending edition (the live release
+    stays as it is) rather than on the release."""
     edition = release.pending_edition
-    if edition is not None and name in EDITION_TRANSITIONS:
-        return edition.state
-    return None if name == "discard" else release.status
+    if edition is None:
+        return False
+    return name in EDITION_TRANSITIONS or edition.state in EDITION_SOURCES.get(name, ())
+
+
+def in_source_state(release: Release, transition: Transition) -> bool:
+    """Whether what `transition` acts on (the pending edition or the release) is in a state it
+    starts from."""
+    if acts_on_edition(release, transition.name):
+        sources = EDITION_SOURCES.get(transition.name, transition.sources)
+        return release.pending_edition.state in sources
+    return transition.name != "discard" and release.status in transition.sources
 
 
 # What someone who may not fire a transition is told (one sentence each: the verbs do not
@@ -134,7 +151,7 @@ def allowed_transitions(user: AbstractBaseUser, release: Release) -> list[Transi
     return [
         t
         for t in TRANSITIONS.values()
-        if state_for(release, t.name) in t.sources
+        if in_source_state(release, t)
         and may_fire(user, release, t.name)
         and (t.name != "confirm" or (release.needs_review and forced_by(release) != user.pk))
     ]
@@ -537,11 +554,26 @@ def _scheduled(release: Release) -> bool:
     return release.published_at is not None and release.published_at > timezone.now()
 
 
+def _recaller(user: AbstractBaseUser, release: Release) -> bool:
+    """Only who submitted it recalls it: the release, or its pending changes in review."""
+    if acts_on_edition(release, "recall"):
+        return release.pending_edition.submitted_by_id == user.pk
+    return submitter(release) == user
+
+
+def _schedule_ahead(release: Release, name: str) -> bool:
+    """The moment of the scheduled release, or of its scheduled pending changes, is ahead."""
+    if acts_on_edition(release, name):
+        publish_at = release.pending_edition.publish_at
+        return publish_at is not None and publish_at > timezone.now()
+    return _scheduled(release)
+
+
 # Conditions beyond state and permission, checked by may_fire.
 CONDITIONS = {
-    "recall": lambda user, release: submitter(release) == user,
-    "reschedule": lambda user, release: _scheduled(release),
-    "cancel_schedule": lambda user, release: _scheduled(release),
+    "recall": _recaller,
+    "reschedule": lambda user, release: _schedule_ahead(release, "reschedule"),
+    "cancel_schedule": lambda user, release: _schedule_ahead(release, "cancel_schedule"),
 }
 
 
@@ -554,8 +586,13 @@ def _require_scheduled(current: Release) -> None:
 
 
 def recall(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
-    """The person who submitted a release takes it back from review to draft (to fix
-    something before an editor reads it); the editors are told."""
+    """The person who submitted a release (or the pending changes of a live one) takes it
+    back from review to draft (to fix something before an editor reads it); the editors are
+    told. The live version of a published release stays as it is."""
+    if acts_on_edition(release, "recall"):
+        from news import editions
+
+        return editions.fire(release, "recall", by=by)
     return _fire(release, "recall", by=by)
 
 
@@ -570,6 +607,11 @@ def reschedule(
         raise ValidationError(
             _("A new publication time must be in the future."), code="past_schedule"
         )
+    check_publication_date(at)
+    if acts_on_edition(release, "reschedule"):
+        from news import editions
+
+        return editions.fire(release, "reschedule", by=by, at=at)
 
     def apply(current: Release) -> None:
         _require_scheduled(current)
@@ -591,7 +633,12 @@ def reschedule(
 
 
 def cancel_schedule(release: Release, *, by: AbstractBaseUser | None) -> WorkflowEvent:
-    """Take a scheduled release back to review before its moment: it will not appear."""
+    """Take a scheduled release back to review before its moment: it will not appear. With
+    scheduled pending changes, those go back to review and the live version stays."""
+    if acts_on_edition(release, "cancel_schedule"):
+        from news import editions
+
+        return editions.fire(release, "cancel_schedule", by=by)
 
     def apply(current: Release) -> None:
         _require_scheduled(current)

@@ -157,3 +157,70 @@ def test_authors_see_the_date_only_as_text(author_client, author_user):
     page = author_client.get(change_url(release), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert 'name="published_at' not in page
     assert "ещё не задана: её задают при публикации" in page
+
+
+class TestPanelOnPendingChanges:
+    """The same buttons act on the pending changes of a live release."""
+
+    @staticmethod
+    def pending(release, *, by, at=None):
+        from news import editions
+        from news.models import ReleaseEdition
+
+        editions.save_pending(
+            release, by=by, content={"title_ru": "Новый заголовок"}, relations={},
+            notes={"change_note_ru": "Уточнено.", "change_note_en": "Clarified."},
+        )  # fmt: skip
+        workflow.submit(release, by=by)
+        if at:
+            workflow.publish(release, by=None, at=at)
+        return ReleaseEdition.objects.get(release=release)
+
+    def test_the_submitter_recalls_them(self, author_client, author_user):
+        release = PublishedFactory(created_by=author_user)
+        edition = self.pending(release, by=author_user)
+        assert "recall" in transitions_shown(author_client.get(change_url(release)))
+        response = author_client.post(transition_url(release, "recall"))
+        assert "The changes to" in message_texts(response)[0]
+        edition.refresh_from_db()
+        release.refresh_from_db()
+        assert edition.state == "draft" and release.title_ru != "Новый заголовок"
+
+    def test_someone_else_sees_no_recall_and_is_refused(self, client, editor_user, author_user):
+        release = PublishedFactory(created_by=author_user)
+        edition = self.pending(release, by=author_user)
+        client.force_login(editor_user)
+        assert "recall" not in transitions_shown(client.get(change_url(release)))
+        response = client.post(transition_url(release, "recall"))
+        assert "not allowed" in message_texts(response)[0]
+        edition.refresh_from_db()
+        assert edition.state == "review"
+
+    def test_an_editor_reschedules_and_cancels_them(self, client, editor_user, author_user):
+        release = PublishedFactory(created_by=author_user)
+        title = release.title_ru
+        soon = timezone.localtime(timezone.now() + datetime.timedelta(hours=3)).replace(
+            second=0, microsecond=0
+        )
+        edition = self.pending(release, by=None, at=soon)
+        client.force_login(author_user)
+        shown = transitions_shown(client.get(change_url(release)))
+        assert not shown & {"reschedule", "cancel_schedule"}
+        client.force_login(editor_user)
+        response = client.get(change_url(release))
+        assert {"reschedule", "cancel_schedule"} <= transitions_shown(response)
+        # The form starts from the changes' moment.
+        assert f'value="{soon.strftime("%Y-%m-%dT%H:%M")}"' in response.content.decode()
+        at = soon + datetime.timedelta(days=2)
+        response = client.post(
+            transition_url(release, "reschedule"), {"at": at.strftime("%Y-%m-%dT%H:%M")}
+        )
+        assert "The changes to" in message_texts(response)[0]
+        edition.refresh_from_db()
+        assert edition.publish_at == at
+        response = client.post(transition_url(release, "cancel_schedule"))
+        assert "they are back in review" in message_texts(response)[-1]
+        edition.refresh_from_db()
+        release.refresh_from_db()
+        assert (edition.state, edition.publish_at) == ("review", None)
+        assert (release.status, release.title_ru) == (Status.PUBLISHED, title)

@@ -130,8 +130,17 @@ class TestSubscribe:
             assert "Подтвердите" in message["Subject"]
         else:
             assert "Confirm your subscription" in message["Subject"]
-        url = next(w for w in text.split() if confirm_path in w)
-        assert client.get(url.replace("http://127.0.0.1:8000", "")).status_code == 200
+        path = next(w for w in text.split() if confirm_path in w).replace(
+            "http://127.0.0.1:8000", ""
+        )
+        # Following the link (a person, or a mail scanner fetching it) shows a button only.
+        page = client.get(path)
+        assert page.status_code == 200
+        assert 'method="post"' in page.content.decode() and "<button" in page.content.decode()
+        assert page["Cache-Control"].startswith("max-age=0")
+        subscriber.refresh_from_db()
+        assert not subscriber.is_active
+        assert client.post(path).status_code == 200  # the button
         subscriber.refresh_from_db()
         assert subscriber.is_active
 
@@ -209,6 +218,32 @@ class TestLinks:
         subscriber.refresh_from_db()
         assert not subscriber.is_active
 
+    def test_a_confirmation_link_confirms_only_by_the_pages_csrf_protected_button(self):
+        """Mail scanners (corporate link checkers) GET and HEAD every link of a message, and
+        sometimes POST without the page's token: none of that subscribes anyone."""
+        from django.test import Client
+
+        subscriber = subscribe("scanned@example.org", language="en")
+        path = f"/en/news/subscribe/confirm/{subscriptions.confirm_token(subscriber)}/"
+        browser = Client(enforce_csrf_checks=True)
+        assert browser.head(path).status_code == 200
+        page = browser.get(path)
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "Confirm your subscription" in html and "scanned@example.org" in html
+        assert 'name="csrfmiddlewaretoken"' in html and 'method="post"' in html
+        assert "noindex" in html
+        russian = browser.get(path.replace("/en/", "/ru/", 1)).content.decode()
+        assert "Подтвердите подписку" in russian
+        assert Client(enforce_csrf_checks=True).post(path).status_code == 403  # no token
+        subscriber.refresh_from_db()
+        assert not subscriber.is_active
+        token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        done = browser.post(path, {"csrfmiddlewaretoken": token})
+        assert done.status_code == 200 and "Subscription confirmed" in done.content.decode()
+        subscriber.refresh_from_db()
+        assert subscriber.is_active
+
     def test_tampered_expired_and_foreign_tokens(self, client):
         subscriber = subscribe("t@example.org", language="ru")
         good = subscriptions.confirm_token(subscriber)
@@ -217,8 +252,11 @@ class TestLinks:
         # A manage token is not a confirmation token, nor an embargo one.
         assert client.get(f"/ru/news/subscribe/confirm/{manage}/").status_code == 404
         assert client.get(f"/ru/news/embargo/{manage}/").status_code == 404
+        assert client.post(f"/ru/news/subscribe/confirm/{good}x/").status_code == 404
+        assert client.post(f"/ru/news/subscribe/confirm/{manage}/").status_code == 404
         with freeze_time(timezone.now() + datetime.timedelta(days=8)):
             assert client.get(f"/ru/news/subscribe/confirm/{good}/").status_code == 404
+            assert client.post(f"/ru/news/subscribe/confirm/{good}/").status_code == 404
         subscriber.refresh_from_db()
         assert not subscriber.is_active
         # A token of an address since deleted.
@@ -650,3 +688,103 @@ def test_the_next_digest_starts_where_the_last_one_ended():
         assert subscriptions.send_digests() == 1
     second = Delivery.objects.filter(key__startswith="digest:").order_by("-created_at").first()
     assert "Day two" in second.text and "Day one" not in second.text
+
+
+def publish_change(release, *, note_ru, note_en="", minor=False, correction=False, at=None):
+    """A change of a live release through its pending edition, published by the system."""
+    from news import editions
+
+    editions.save_pending(
+        release,
+        by=None,
+        content={"body_ru": release.body_ru + "<p>Дополнено.</p>"},
+        relations={},
+        notes={"change_note_ru": note_ru, "change_note_en": note_en, "minor_change": minor,
+               "correction": correction},
+    )  # fmt: skip
+    workflow.submit(release, by=None)
+    workflow.publish(release, by=None, at=at)
+
+
+class TestDigestOfChanges:
+    """Daily subscribers hear of the major changes of releases already announced, as immediate
+    subscribers do: in their language, their categories, once, and only while still public."""
+
+    def test_the_periods_major_changes_once_and_only_the_public_ones(
+        self, smtp, run_tasks, django_capture_on_commit_callbacks
+    ):
+        def send_digests() -> int:
+            with django_capture_on_commit_callbacks(execute=True):
+                return subscriptions.send_digests()
+
+        economy, culture = CategoryFactory(), CategoryFactory()
+        confirmed("d-ru@example.org", "ru", frequency="daily", digest_hour=0)
+        confirmed("d-en@example.org", "en", frequency="daily", digest_hour=0)
+        confirmed("d-culture@example.org", "ru", categories=[culture], frequency="daily",
+                  digest_hour=0)  # fmt: skip
+        base = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        with freeze_time(base):
+            earlier = base - datetime.timedelta(days=3)
+            updated, corrected, withdrawn, minor, russian, later = (
+                PublishedFactory(published_at=earlier) for _n in range(6)
+            )
+            for release in (updated, corrected, withdrawn, minor, russian, later):
+                release.categories.add(economy)
+            publish_change(updated, note_ru="Добавлены цифры.", note_en="Figures added.")
+            publish_change(corrected, note_ru="Исправлена дата.", note_en="Date corrected.",
+                           correction=True)  # fmt: skip
+            publish_change(withdrawn, note_ru="Уточнено.", note_en="Clarified.")
+            workflow.withdraw(withdrawn, by=None, reason="Ошибка")
+            publish_change(minor, note_ru="", minor=True)
+            # Changed while the English version was not public: no English note, no news.
+            type(russian).objects.filter(pk=russian.pk).update(title_en="", lead_en="", body_en="")
+            russian.refresh_from_db()
+            publish_change(russian, note_ru="Только по-русски.")
+            publish_change(later, note_ru="Вечернее уточнение.", note_en="Evening update.",
+                           at=base + datetime.timedelta(hours=5))  # fmt: skip
+        with freeze_time(base + datetime.timedelta(hours=1)):
+            assert send_digests() == 2
+            assert send_digests() == 0
+            run_tasks()
+        received = {rcpt[0]: texts(message) for rcpt, message in smtp.messages}
+        assert set(received) == {"d-ru@example.org", "d-en@example.org"}  # not culture's
+        text, html = received["d-ru@example.org"]
+        assert updated.title_ru in text and "Добавлены цифры." in text and "Добавлены" in html
+        assert "Исправлено" in text and "Исправлена дата." in text
+        assert russian.title_ru in text and "Только по-русски." in text
+        assert "Обновлённые пресс-релизы" in text
+        assert updated.get_absolute_url("ru") in text
+        for absent in (withdrawn, minor, later):
+            assert absent.title_ru not in text
+        text, html = received["d-en@example.org"]
+        assert "Figures added." in text and "Date corrected." in text and "Corrected on" in text
+        assert "Updated releases" in html
+        assert updated.get_absolute_url("en") in text
+        assert russian.title_ru not in text and "Только" not in text
+        assert withdrawn.title_en not in text and later.title_en not in text
+        # The next day: the scheduled change (its moment passed, no page read since) and
+        # nothing that was in yesterday's digest.
+        smtp.messages.clear()
+        with freeze_time(base + datetime.timedelta(days=1)):
+            assert send_digests() == 2
+            run_tasks()
+        received = {rcpt[0]: texts(message)[0] for rcpt, message in smtp.messages}
+        assert "Вечернее уточнение." in received["d-ru@example.org"]
+        assert "Evening update." in received["d-en@example.org"]
+        for text in received.values():
+            assert "Добавлены" not in text and "Figures added." not in text
+            assert updated.title_ru not in text
+        with freeze_time(base + datetime.timedelta(days=2)):
+            assert send_digests() == 0  # nothing new, nothing sent
+
+    def test_a_release_new_in_the_period_is_listed_once_as_new(self):
+        confirmed("d1@example.org", "en", frequency="daily", digest_hour=0)
+        base = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        with freeze_time(base):
+            release = PublishedFactory(published_at=base - datetime.timedelta(hours=2))
+            publish_change(release, note_ru="Уточнено.", note_en="Clarified at once.")
+        with freeze_time(base + datetime.timedelta(hours=1)):
+            assert subscriptions.send_digests() == 1
+        (digest,) = Delivery.objects.filter(key__startswith="digest:")
+        assert digest.text.count(release.title_en) == 1
+        assert "Clarified at once." not in digest.text and "Updated releases" not in digest.text

@@ -264,11 +264,19 @@ def announce_missed(*, now: datetime.datetime | None = None, hours: int = 6) -> 
 def send_digests(*, now: datetime.datetime | None = None) -> int:
     """Queue today's digest for every confirmed daily subscriber whose hour (in the press
     service's TIME_ZONE) has come and who has not had today's yet: the releases that became
-    public in their language since their last digest (the 24 hours before, for the first), in
-    the categories they follow. Nothing
-    when there is nothing new. Safe to run as often as one likes (one digest per subscriber and
-    day). Returns the number of digests queued."""
+    public in their language since their last digest (the 24 hours before, for the first), and
+    the major changes published in that period of releases already public before it (with
+    their date and change note in the subscriber's language), of releases still public now, in
+    the categories they follow. Nothing when there is nothing new. Safe to run as often as one
+    likes (one digest per subscriber and day, keyed in the outbox; each digest starts where the
+    last one ended, so a release or a change is in one digest only). Returns the number of
+    digests queued."""
+    from news import editions
+
     now = now or timezone.now()
+    # A scheduled edition whose moment has come takes over first (no public page may have
+    # been read since), so that its change falls in this period and not in none.
+    editions.apply_due(min(now, timezone.now()))
     local = timezone.localtime(now)
     deliveries = []
     subscribers = Subscriber.objects.confirmed().filter(
@@ -287,26 +295,54 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
                 .first()
             )
             since = max(last or now - datetime.timedelta(days=1), now - datetime.timedelta(days=7))
-            releases = Release.objects.published(subscriber.language, now=now).filter(
-                published_at__gt=since
-            )
-            if not subscriber.all_categories:
-                releases = releases.filter(categories__in=subscriber.categories.all()).distinct()
-            releases = list(releases[:50])
-            if not releases:
+            context = digest_context(subscriber, since=since, now=now)
+            if not context["items"] and not context["updates"]:
                 continue
-            language = subscriber.language
-            context = {
-                "date": local.date(),
-                "items": [
-                    {
-                        "title": release.title(language),
-                        "lead": release.lead(language),
-                        "url": settings.SITE_URL + release.get_absolute_url(language),
-                    }
-                    for release in releases
-                ],
-            }
+            context["date"] = local.date()
             deliveries.append(outbox.add(key, **_message("digest", subscriber, context)))
         outbox.enqueue(deliveries)
     return len(deliveries)
+
+
+def digest_context(
+    subscriber: Subscriber, *, since: datetime.datetime, now: datetime.datetime
+) -> dict:
+    """What one digest says: `items`, the releases that became public in the subscriber's
+    language in (since, now]; `updates`, the major changes published in that period of the
+    other releases public now in that language (withdrawn or unpublished ones are left out),
+    each with its date and its change note in that language (a change without one, made while
+    that language was not public, is not news to its readers); both limited to the
+    subscriber's categories, 50 of each at most."""
+    language = subscriber.language
+    public = Release.objects.published(language, now=now)
+    if not subscriber.all_categories:
+        public = public.filter(categories__in=subscriber.categories.all()).distinct()
+    releases = list(public.filter(published_at__gt=since)[:50])
+    new = {release.pk for release in releases}
+    changes = (
+        ReleaseEdition.objects.public_updates()
+        .filter(published_at__gt=since, published_at__lte=now, release__in=public)
+        .exclude(release__in=new)
+        .exclude(**{f"change_note_{language}": ""})
+        .select_related("release")[:50]
+    )
+    return {
+        "items": [
+            {
+                "title": release.title(language),
+                "lead": release.lead(language),
+                "url": settings.SITE_URL + release.get_absolute_url(language),
+            }
+            for release in releases
+        ],
+        "updates": [
+            {
+                "title": change.release.title(language),
+                "url": settings.SITE_URL + change.release.get_absolute_url(language),
+                "date": timezone.localtime(change.published_at),
+                "note": getattr(change, f"change_note_{language}"),
+                "correction": change.correction,
+            }
+            for change in changes
+        ],
+    }

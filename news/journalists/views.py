@@ -133,9 +133,18 @@ def _subscriber(token: str, purpose: str):
 
 
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token: str):
+    """GET shows a button and changes nothing (mail scanners follow links in messages: their
+    visit must not subscribe anyone); the button's POST (with its CSRF token) confirms."""
     subscriber = _subscriber(token, "confirm")
+    if request.method != "POST":
+        return _page(
+            request,
+            "news/subscription_confirm.html",
+            {"email": subscriber.email},
+            title=_("Confirm your subscription"),
+        )
     subscriptions.confirm(subscriber)
     return _page(
         request,

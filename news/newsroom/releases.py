@@ -78,6 +78,14 @@ SUCCESS_MESSAGES = {
     "reopen": _("“%(title)s” is a draft again."),
     "recall": _("“%(title)s” is back in your drafts; submit it again when it is ready."),
     "cancel_schedule": _("The schedule of “%(title)s” is cancelled: it is back in review."),
+    "recall_edition": _(
+        "The changes to “%(title)s” are back in your drafts; the live version stays. Submit "
+        "them again when they are ready."
+    ),
+    "cancel_schedule_edition": _(
+        "The schedule of the changes to “%(title)s” is cancelled: they are back in review; "
+        "the live version stays."
+    ),
     "discard": _("The pending changes of “%(title)s” were discarded; the live version stays."),
     "confirm": _("“%(title)s”: publication confirmed."),
 }
@@ -818,7 +826,11 @@ class ReleaseAdmin(admin.ModelAdmin):
             }
             if transition.name in ("publish", "reschedule"):
                 initial = {}
-                if release.published_at and release.published_at > timezone.now():
+                if transition.name == "reschedule" and workflow.acts_on_edition(
+                    release, "reschedule"
+                ):
+                    initial["at"] = timezone.localtime(release.pending_edition.publish_at)
+                elif release.published_at and release.published_at > timezone.now():
                     initial["at"] = timezone.localtime(release.published_at)
                 form_class = PublishForm if transition.name == "publish" else RescheduleForm
                 if transition.name == "publish" and workflow.needs_second_pair(release, user):
@@ -984,6 +996,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     def _fire(self, request, release: Release, name: str, **kwargs) -> bool:
         """Call the workflow service `name`; report the outcome as a message."""
         title = str(release)
+        on_edition = workflow.acts_on_edition(release, name)
         services = {
             "submit": workflow.submit,
             "publish": workflow.publish,
@@ -1013,7 +1026,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             return False
         scheduled_edition = (
             release.editions.filter(state=EditionState.SCHEDULED).first()
-            if name == "publish"
+            if name == "publish" or (name == "reschedule" and on_edition)
             else None
         )
         if scheduled_edition is not None:
@@ -1022,6 +1035,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         elif name in ("publish", "reschedule") and is_scheduled(release):
             when = date_format(timezone.localtime(release.published_at), "DATETIME_FORMAT")
             message = SCHEDULED_MESSAGE % {"title": title, "when": when}
+        elif on_edition and f"{name}_edition" in SUCCESS_MESSAGES:
+            message = SUCCESS_MESSAGES[f"{name}_edition"] % {"title": title}
         else:
             message = SUCCESS_MESSAGES[name] % {"title": title}
         self.message_user(request, message, messages.SUCCESS)
