@@ -4,9 +4,13 @@ The `Release` row is always the live content. Saving a published (or scheduled) 
 the newsroom writes its *pending edition* (`ReleaseEdition`) instead; the edition goes draft ->
 review -> published through the same workflow services (`news.workflow` hands the transitions
 of a release with a pending edition to `fire` below), and publishing it copies it into the
-release in one transaction. A future moment schedules it: `apply_due` promotes it once that
-moment has come, called by every public page (`news.cache.pages.public_page`) before it
-reads, so no job has to run; pages cached before that moment expire at it.
+release in one transaction. The edition holds its own whole set of documents and photos
+(`ReleaseDocument` / `ReleasePhoto` rows with `edition` set, started as copies of the live
+ones that share their stored files); publishing replaces the release's set with it, and
+discarding deletes it, with the files no live row uses. A future moment schedules it:
+`apply_due` promotes it once that moment has come, called by every public page
+(`news.cache.pages.public_page`) before it reads, so no job has to run; pages cached before
+that moment expire at it.
 
 A published change is major (with a change note, listed on the page as an update; it moves
 `Release.last_major_change_at`, the public "modified" date) or minor (a typo: no public trace
@@ -29,7 +33,9 @@ from news.models import (
     EditionState,
     Release,
     ReleaseAuthor,
+    ReleaseDocument,
     ReleaseEdition,
+    ReleasePhoto,
     ReleaseSource,
     Status,
     WorkflowEvent,
@@ -40,6 +46,7 @@ from news.revisions import SOURCE_FIELDS, _replace_authors, _replace_sources
 RU_TEXT = ("title_ru", "lead_ru", "body_ru")
 EN_TEXT = ("title_en", "lead_en", "body_en")
 NOTE_FIELDS = ("change_note_ru", "change_note_en", "minor_change", "correction")
+ATTACHMENT_MODELS = (ReleaseDocument, ReleasePhoto)
 
 
 # --- what an edition holds ----------------------------------------------------------------
@@ -60,6 +67,21 @@ def live_relations(release: Release) -> dict:
             for source in ReleaseSource.objects.filter(release=release).order_by("position", "id")
         ],
     }
+
+
+def copy_live_attachments(release: Release, edition: ReleaseEdition) -> dict:
+    """Start the edition's documents and photos as copies of the release's live ones (the
+    stored files are shared, not copied). Returns each copy by (model, pk of its live row)."""
+    copies = {}
+    for model in ATTACHMENT_MODELS:
+        for row in model.objects.filter(release=release):
+            live_pk = row.pk
+            row.pk = None
+            row._state.adding = True
+            row.release, row.edition = None, edition
+            row.save()
+            copies[(model, live_pk)] = row
+    return copies
 
 
 def note_errors(
@@ -90,10 +112,15 @@ def save_pending(
     relations: dict,
     notes: dict,
     base_version: int | None = None,
+    attachments_changed: bool = False,
 ) -> ReleaseEdition:
     """Store a change of a live release as its pending edition (started now if it has none),
     leaving the release itself untouched. `base_version` is the edition version the person
-    started from (0: no edition yet); a save over a newer one is refused."""
+    started from (0: no edition yet); a save over a newer one is refused.
+
+    An edition started here starts with copies of the live attachments; its `live_copies`
+    maps each live row (model, pk) to its copy, for the caller that changes them next (the
+    admin's inlines, which say whether they change any: `attachments_changed`)."""
     with transaction.atomic():
         locked = Release.objects.select_for_update().get(pk=release.pk)
         if locked.status != Status.PUBLISHED:
@@ -129,11 +156,17 @@ def save_pending(
             edition.correction = False
         normalize_content(edition)
         after = {field: getattr(edition, field) for field in EDITION_TEXT_FIELDS}
-        if edition.pk is None or after != before or edition.relations != before_relations:
+        started = edition.pk is None
+        if (
+            started
+            or attachments_changed
+            or (after, edition.relations) != (before, before_relations)
+        ):
             edition.text_changed_by = by
         edition.version += 1
         edition._history_user = by
         edition.save()
+        edition.live_copies = copy_live_attachments(locked, edition) if started else {}
     release._pending_edition = edition
     return edition
 
@@ -162,6 +195,8 @@ def as_release(release: Release, edition: ReleaseEdition) -> Release:
         "release_authors": _prefetched(ReleaseAuthor, links),
         "sources": _prefetched(ReleaseSource, sources),
         "categories": _prefetched(Category, categories),
+        "documents": _prefetched(ReleaseDocument, list(edition.documents.all())),
+        "photos": _prefetched(ReleasePhoto, list(edition.photos.all())),
     }
     copy._pending_edition = edition
     return copy
@@ -247,6 +282,7 @@ def fire(
             edition.state = EditionState.DRAFT
         elif name == "discard":
             edition.state = EditionState.DISCARDED
+            discard_attachments(edition)
         elif name == "recall":
             if by is not None and edition.submitted_by_id != by.pk:
                 raise PermissionDenied(str(REFUSALS["recall"]))
@@ -325,8 +361,9 @@ def _promote(
     moment: datetime.datetime,
 ) -> None:
     """Copy `edition` into the (locked) live release as its next version: text, image,
-    categories, authors, sources; a major change moves the public "modified" date and the
-    English version's freshness."""
+    categories, authors, sources, and its documents and photos in place of the live ones
+    (files that no row uses any more are deleted once committed); a major change moves the
+    public "modified" date and the English version's freshness."""
     english_was_public = release.is_complete("en")
     old_ru = [getattr(release, field) for field in RU_TEXT]
     old_en = [getattr(release, field) for field in EN_TEXT]
@@ -365,6 +402,9 @@ def _promote(
             [{**values, "position": n} for n, values in enumerate(relations["sources"])],
             by=by,
         )
+    for model in ATTACHMENT_MODELS:
+        model.objects.filter(release=release).delete()
+        model.objects.filter(edition=edition).update(release=release, edition=None)
     edition.state = EditionState.PUBLISHED
     edition.published_at = moment
     if not edition.minor_change and release.published_at and release.published_at <= moment:
@@ -372,6 +412,13 @@ def _promote(
         transaction.on_commit(
             lambda: journalists.release_became_public(release, edition=edition), robust=True
         )
+
+
+def discard_attachments(edition: ReleaseEdition) -> None:
+    """A discarded edition's documents and photos go, and with them (once committed) the
+    files that no live row uses."""
+    for model in ATTACHMENT_MODELS:
+        model.objects.filter(edition=edition).delete()
 
 
 # --- scheduled editions take over at their moment -----------------------------------------

@@ -319,10 +319,12 @@ def _fire(
 def _discard_pending(release: Release, *, by: AbstractBaseUser | None) -> None:
     """A release that stops being live (withdrawn, its schedule cancelled) has no pending
     changes any more: they are discarded (kept, with their revisions)."""
+    from news.editions import discard_attachments
     from news.models import EditionState, ReleaseEdition
 
     for edition in ReleaseEdition.objects.open().filter(release=release):
         edition.state = EditionState.DISCARDED
+        discard_attachments(edition)
         edition.version += 1
         edition._history_user = by
         edition.save()

@@ -633,17 +633,3 @@ def test_an_embargoed_copy_shows_attachments_that_open_for_the_journalist(client
     link = re.search(r'href="(/attachments/documents/[^"]+)"', page)[1].replace("&amp;", "&")
     assert "?preview=" in link and client.get(link).status_code == 200
     assert client.get(document.file.url).status_code == 404
-
-
-def test_a_live_release_s_attachments_are_read_only_in_the_newsroom(client, editor_user):
-    """Editing a live release never changes what the public sees; editions do not carry
-    attachments yet, so its attachments cannot be changed from its form."""
-    release = PublishedFactory()
-    document = attach_document(release)
-    client.force_login(editor_user)
-    url = reverse("admin:news_release_change", args=[release.pk])
-    page = client.get(url).content.decode()
-    assert document.title_ru in page and 'name="documents-0-title_ru"' not in page
-    data = release_data(release, **document_rows(release, ("new.pdf", pdf(1))))
-    client.post(url, data)
-    assert list(release.documents.all()) == [document]

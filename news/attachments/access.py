@@ -1,13 +1,14 @@
 """Who may fetch an attachment file: anyone once its release is public (the one public rule,
 `Release.objects.published`), before that only the newsroom staff who may open the release
-and holders of its signed preview link."""
+and holders of its signed preview link. A file that only a pending edition has stays as
+private as a release not public yet until the edition is published."""
 
 from __future__ import annotations
 
 import posixpath
 
 from django.core import signing
-from django.db.models import Q
+from django.db.models import F, Q
 
 from news.attachments.models import RENDITIONS_DIR, ReleaseDocument, ReleasePhoto
 from news.models import LANGUAGES, Release
@@ -15,9 +16,11 @@ from news.models import LANGUAGES, Release
 RENDITIONS = f"{RENDITIONS_DIR}/"
 
 
-def release_of(name: str) -> int | None:
+def owner_of(name: str) -> tuple[int, bool] | None:
     """The id of the release that file `name` (a document, a photo or one of its renditions)
-    belongs to; None for a name that is none of these."""
+    belongs to, and whether it is one of the release's live attachments (False: only its
+    pending edition has it, and the public never sees it before that edition is published);
+    None for a name that is none of these."""
     if name != posixpath.normpath(name) or name.startswith(("/", "..")):
         return None
     if name.startswith("documents/"):
@@ -30,7 +33,17 @@ def release_of(name: str) -> int | None:
         rows = ReleasePhoto.objects.filter(image__startswith=f"{source_stem}.")
     else:
         return None
-    return rows.values_list("release_id", flat=True).first()
+    row = (
+        rows.order_by(F("edition").asc(nulls_first=True))  # a live row first
+        .values_list("release_id", "edition__release_id")
+        .first()
+    )
+    if row is None:
+        return None
+    live_release_id, edition_release_id = row
+    if live_release_id is not None:
+        return live_release_id, True
+    return edition_release_id, False
 
 
 def is_public(release_id: int) -> bool:

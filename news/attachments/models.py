@@ -1,5 +1,10 @@
 """Attachments of a release: ordered documents and an ordered photo gallery, stored in the
-private attachment storage under content-hashed names (a stable URL per file content)."""
+private attachment storage under content-hashed names (a stable URL per file content).
+
+A row belongs either to its release (`release`: the live attachments, what the public sees)
+or to a pending edition of it (`edition`: the edition's whole proposed set, which replaces the
+release's when the edition is published, `news.editions`). Rows may share a stored file: a
+file is deleted only when no row uses it any more."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import os
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.text import slugify
@@ -66,7 +72,23 @@ class DocumentLanguages(models.TextChoices):
 class ReleaseDocument(models.Model):
     """A document published with a release (a signed agreement, a joint statement)."""
 
-    release = models.ForeignKey("news.Release", on_delete=models.CASCADE, related_name="documents")
+    release = models.ForeignKey(
+        "news.Release",
+        on_delete=models.CASCADE,
+        related_name="documents",
+        null=True,
+        blank=True,
+    )
+    # Set instead of `release` on the rows a pending edition proposes.
+    edition = models.ForeignKey(
+        "news.ReleaseEdition",
+        verbose_name=_("pending edition"),
+        on_delete=models.CASCADE,
+        related_name="documents",
+        null=True,
+        blank=True,
+        editable=False,
+    )
     file = models.FileField(
         _("file"), upload_to=document_path, storage=attachment_storage, max_length=300
     )
@@ -97,6 +119,13 @@ class ReleaseDocument(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(release__isnull=False, edition__isnull=True)
+                | Q(release__isnull=True, edition__isnull=False),
+                name="document_of_release_or_edition",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title_ru or self.file.name
@@ -113,7 +142,23 @@ class ReleasePhoto(models.Model):
     """A photo of a release's gallery (the signing ceremony), with WebP renditions for the
     page and a download for journalists re-encoded without its metadata (EXIF, GPS)."""
 
-    release = models.ForeignKey("news.Release", on_delete=models.CASCADE, related_name="photos")
+    release = models.ForeignKey(
+        "news.Release",
+        on_delete=models.CASCADE,
+        related_name="photos",
+        null=True,
+        blank=True,
+    )
+    # Set instead of `release` on the rows a pending edition proposes.
+    edition = models.ForeignKey(
+        "news.ReleaseEdition",
+        verbose_name=_("pending edition"),
+        on_delete=models.CASCADE,
+        related_name="photos",
+        null=True,
+        blank=True,
+        editable=False,
+    )
     image = models.ImageField(
         _("photo"),
         upload_to=photo_path,
@@ -164,6 +209,13 @@ class ReleasePhoto(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(release__isnull=False, edition__isnull=True)
+                | Q(release__isnull=True, edition__isnull=False),
+                name="photo_of_release_or_edition",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.caption_ru or self.alt_ru or self.image.name
@@ -185,25 +237,37 @@ def accessibility_contact() -> str:
     return settings.ATTACHMENTS_ACCESSIBILITY_CONTACT
 
 
-def _remove_files(names: list[str], folders: list[str]) -> None:
-    for name in names:
-        attachments_storage.delete(name)
-    for folder in folders:
+def in_use(name: str) -> bool:
+    """Whether a document or photo row (live or of a pending edition) uses the stored file."""
+    return (
+        ReleaseDocument.objects.filter(file=name).exists()
+        or ReleasePhoto.objects.filter(image=name).exists()
+    )
+
+
+def remove_unused_file(name: str) -> None:
+    """Delete the stored file `name` (and a photo's renditions) unless a row still uses it:
+    names are content hashes, so the same file may serve a live row and its edition's copy,
+    or two releases."""
+    if not name or in_use(name):
+        return
+    attachments_storage.delete(name)
+    if name.startswith("photos/"):
+        folder = f"{RENDITIONS_DIR}/{os.path.splitext(name)[0]}"
         try:
             _dirs, files = attachments_storage.listdir(folder)
         except FileNotFoundError:
-            continue
-        for name in files:
-            attachments_storage.delete(f"{folder}/{name}")
+            return
+        for rendition in files:
+            attachments_storage.delete(f"{folder}/{rendition}")
 
 
 @receiver(post_delete, sender=ReleaseDocument, dispatch_uid="attachments-delete-document")
 @receiver(post_delete, sender=ReleasePhoto, dispatch_uid="attachments-delete-photo")
 def _delete_stored_files(sender, instance, using=None, **kwargs):
-    """A deleted attachment (by the admin, or with its release) leaves no file behind: once
-    the deletion is committed, its file and a photo's renditions are removed from storage."""
+    """A deleted attachment (by the admin, with its release, or a discarded edition's) leaves
+    no file behind: once the deletion is committed, its file and a photo's renditions are
+    removed from storage, unless another row uses the same file."""
     name = (instance.file if sender is ReleaseDocument else instance.image).name
-    if not name:
-        return
-    folders = [f"{RENDITIONS_DIR}/{os.path.splitext(name)[0]}"] if sender is ReleasePhoto else []
-    transaction.on_commit(lambda: _remove_files([name], folders), using=using)
+    if name:
+        transaction.on_commit(lambda: remove_unused_file(name), using=using)

@@ -18,13 +18,14 @@ PUBLIC_CACHING = "public, max-age=31536000, immutable"
 @require_safe
 def serve(request, name: str):
     """A file of a public release, with year-long caching (its name carries a hash of its
-    content, so its URL never changes meaning); of any other release, 404 unless the visitor
-    may see it (`access.may_see_unpublished`), then never cached, and on S3 a redirect to a
-    short-lived signed URL."""
-    release_id = access.release_of(name)
-    if release_id is None:
+    content, so its URL never changes meaning); of any other release, or one that only a
+    pending edition has, 404 unless the visitor may see it (`access.may_see_unpublished`),
+    then never cached, and on S3 a redirect to a short-lived signed URL."""
+    owner = access.owner_of(name)
+    if owner is None:
         raise Http404("no such attachment")
-    public = access.is_public(release_id)
+    release_id, live = owner
+    public = live and access.is_public(release_id)
     if not public and not access.may_see_unpublished(request, release_id):
         raise Http404("no such attachment")
     storage = attachment_storage()

@@ -1,41 +1,75 @@
 """The release change form's attachments: documents and photos as ordered inlines (the
 order field renumbers on save, no dragging needed), each upload checked from its content and
-refused with its own error under its own row."""
+refused with its own error under its own row. On a release with a live version they edit its
+pending edition's documents and photos, as the rest of the form edits its text."""
 
 from __future__ import annotations
 
+import math
 import os
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from news.attachments.models import ReleaseDocument, ReleasePhoto
+from news.attachments.models import ReleaseDocument, ReleasePhoto, remove_unused_file
 from news.attachments.validation import inspect_document
 from news.images import LeadImageField
-from news.models import Status
+from news.models import ReleaseEdition, Status
 from news.newsroom.releases import PositionedFormSet, ReleaseInlinePermissions
 
 
 class AttachmentFormSet(PositionedFormSet):
-    """Ordered rows saved on the release itself (attachments are not part of an edition yet:
-    on a release with a live version the inlines are read-only, see below)."""
+    """Ordered rows saved on the release, or, on a release with a live version, in its
+    pending edition: the form then shows the edition's documents and photos (the live ones
+    until an edition exists), and saving changes only the edition's rows
+    (`save_to_edition`); the live ones change when the edition is published."""
 
     def __init__(self, *args, **kwargs):
         BaseInlineFormSet.__init__(self, *args, **kwargs)
-        self.for_edition = False
+        release = self.instance
+        self.for_edition = bool(release.pk and release.status == Status.PUBLISHED)
+        edition = release.pending_edition if self.for_edition else None
+        if edition is not None:
+            self.queryset = self.model._default_manager.filter(edition=edition)
 
-
-class AttachmentInlinePermissions(ReleaseInlinePermissions):
-    """Attachments follow the release's editability, except that a release with a live
-    version keeps its attachments as they are: what the public sees changes only when an
-    edition is published, and editions do not carry attachments yet."""
-
-    def _release_editable(self, request, obj) -> bool:
-        return super()._release_editable(request, obj) and (
-            obj is None or obj.status != Status.PUBLISHED
-        )
+    def save_to_edition(self, edition: ReleaseEdition) -> None:
+        """Make the rows as entered the edition's set: an edited or deleted row of the live
+        set changes its copy in the edition (`edition.live_copies`, made when this save
+        started the edition), never the live row; new rows are the edition's. A file that
+        an edition's row no longer uses is deleted, unless a live row uses it."""
+        copies = getattr(edition, "live_copies", {})
+        file_field = "file" if self.model is ReleaseDocument else "image"
+        kept, unused = [], []
+        for index, form in enumerate(self.forms):
+            obj = form.instance
+            if form in self.initial_forms:
+                if obj.edition_id is None:  # a live row: its copy in the edition
+                    obj.pk = copies[(self.model, obj.pk)].pk
+                if self._should_delete_form(form):
+                    self.model.objects.get(pk=obj.pk).delete()
+                    continue
+                if form.has_changed():
+                    if file_field in form.changed_data:
+                        unused.append(form.initial[file_field].name)
+                    obj.release, obj.edition = None, edition
+                    obj.save()
+            elif not form.has_changed() or self._should_delete_form(form):
+                continue
+            else:
+                obj.release, obj.edition = None, edition
+                obj.save()
+            appended = form in self.extra_forms and "position" not in form.changed_data
+            kept.append((math.inf if appended else obj.position, index, obj))
+        kept.sort(key=lambda row: (row[0], row[1]))
+        for number, (_position, _index, obj) in enumerate(kept):
+            if obj.position != number:
+                obj.position = number
+                obj.save(update_fields=["position"])
+        for name in unused:
+            transaction.on_commit(lambda name=name: remove_unused_file(name))
 
 
 class DocumentField(forms.FileField):
@@ -87,7 +121,7 @@ class ReleasePhotoForm(forms.ModelForm):
         field_classes = {"image": LeadImageField}
 
 
-class ReleaseDocumentInline(AttachmentInlinePermissions, admin.StackedInline):
+class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
     model = ReleaseDocument
     form = ReleaseDocumentForm
     formset = AttachmentFormSet
@@ -115,7 +149,7 @@ class ReleaseDocumentInline(AttachmentInlinePermissions, admin.StackedInline):
         return ", ".join(facts)
 
 
-class ReleasePhotoInline(AttachmentInlinePermissions, admin.StackedInline):
+class ReleasePhotoInline(ReleaseInlinePermissions, admin.StackedInline):
     model = ReleasePhoto
     form = ReleasePhotoForm
     formset = AttachmentFormSet

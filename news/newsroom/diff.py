@@ -183,3 +183,90 @@ def edition_snapshot(edition) -> Snapshot:
         _source_line(ReleaseSource(**values)) for values in relations.get("sources", [])
     )
     return Snapshot(record=edition, fields=fields)
+
+
+# --- the documents and photos of a pending edition against the live ones ------------------
+
+ATTACHMENT_FIELDS = {
+    "document": ("title_ru", "title_en", "languages", "accessible"),
+    "photo": (
+        "alt_ru",
+        "alt_en",
+        "caption_ru",
+        "caption_en",
+        "credit_ru",
+        "credit_en",
+        "licence_ru",
+        "licence_en",
+    ),
+}
+ATTACHMENT_CHANGES = {
+    ("document", "added"): _("Document added"),
+    ("document", "removed"): _("Document removed"),
+    ("document", "changed"): _("Document changed"),
+    ("document", "reordered"): _("Documents reordered"),
+    ("photo", "added"): _("Photo added"),
+    ("photo", "removed"): _("Photo removed"),
+    ("photo", "changed"): _("Photo changed"),
+    ("photo", "reordered"): _("Photos reordered"),
+}
+
+
+@dataclass
+class AttachmentChange:
+    kind: str  # document, photo
+    action: str  # added, removed, changed, reordered
+    name: str = ""
+    fields: tuple[str, ...] = ()  # what changed, as labels
+
+    @property
+    def label(self) -> str:
+        return str(ATTACHMENT_CHANGES[(self.kind, self.action)])
+
+
+def _attachment_name(row) -> str:
+    stored = (row.file if hasattr(row, "file") else row.image).name
+    title = row.title_ru if hasattr(row, "title_ru") else (row.caption_ru or row.alt_ru)
+    filename = stored.rsplit("/", 1)[-1]
+    return f"{title} ({filename})" if title else filename
+
+
+def _changes_of(kind: str, live: list, proposed: list) -> list[AttachmentChange]:
+    stored = (lambda row: row.file.name) if kind == "document" else (lambda row: row.image.name)
+    by_file: dict[str, list] = {}
+    for row in live:
+        by_file.setdefault(stored(row), []).append(row)
+    changes, kept = [], []  # kept: the live rows the edition keeps, in the edition's order
+    for row in proposed:
+        same_file = by_file.get(stored(row))
+        if not same_file:
+            changes.append(AttachmentChange(kind, "added", _attachment_name(row)))
+            continue
+        before = same_file.pop(0)
+        kept.append(before.pk)
+        fields = tuple(
+            str(row._meta.get_field(name).verbose_name)
+            for name in ATTACHMENT_FIELDS[kind]
+            if getattr(row, name) != getattr(before, name)
+        )
+        if fields:
+            changes.append(AttachmentChange(kind, "changed", _attachment_name(row), fields))
+    changes += [
+        AttachmentChange(kind, "removed", _attachment_name(row))
+        for row in live
+        if row.pk not in kept
+    ]
+    if [row.pk for row in live if row.pk in kept] != kept:
+        changes.append(AttachmentChange(kind, "reordered"))
+    return changes
+
+
+def attachment_changes(release, edition) -> list[AttachmentChange]:
+    """What a pending edition changes in the release's documents and photos: each document
+    or photo added, removed (a replaced file is the old one removed and the new one added)
+    or changed (which fields), and whether their order changed. Rows are matched by their
+    stored file (the edition's rows start as copies sharing the live rows' files)."""
+    return [
+        *_changes_of("document", list(release.documents.all()), list(edition.documents.all())),
+        *_changes_of("photo", list(release.photos.all()), list(edition.photos.all())),
+    ]

@@ -705,6 +705,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             return super().save_related(request, form, formsets, change)
         release = form.instance
         relations = {"categories": sorted(c.pk for c in form.cleaned_data.get("categories", []))}
+        attachments = [formset for formset in formsets if hasattr(formset, "save_to_edition")]
         for formset in formsets:
             # Nothing of the live rows changes (what the admin's change message reads).
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -725,7 +726,10 @@ class ReleaseAdmin(admin.ModelAdmin):
             relations=relations,
             notes={field: form.cleaned_data.get(field) for field in editions.NOTE_FIELDS},
             base_version=form.cleaned_data.get("edition_version"),
+            attachments_changed=any(formset.has_changed() for formset in attachments),
         )
+        for formset in attachments:
+            formset.save_to_edition(release._pending_edition)
         self.message_user(request, PENDING_SAVED % {"title": release}, messages.INFO)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -1103,13 +1107,14 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     def pending_compare_view(self, request, object_id):
         """The pending changes of a live release against its live version (the same diff as
-        between revisions)."""
+        between revisions), and what they change in its documents and photos."""
         release = self._visible_object(request, object_id)
         edition = release.pending_edition
         if edition is None:
             raise Http404(gettext("This release has no pending changes."))
         changes = diff.compare(diff.live_snapshot(release), diff.edition_snapshot(edition))
         context = {
+            "attachment_changes": diff.attachment_changes(release, edition),
             **self.admin_site.each_context(request),
             "title": gettext("Pending changes of “%(title)s”") % {"title": release},
             "opts": self.opts,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0009_withdraw_unpublish_second_reviewer'),
+        ('news', '0011_open_editions_get_the_live_attachments'),
     ]
 
     operations = [
