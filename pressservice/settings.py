@@ -339,7 +339,9 @@ PREVIEW_LINK_HOURS = env.int("PREVIEW_LINK_HOURS", default=48)
 # Publication dates must fall between this year and PUBLICATION_YEARS_AHEAD years from now.
 PUBLICATION_YEARS_MIN = env.int("PUBLICATION_YEARS_MIN", default=1990)
 PUBLICATION_YEARS_AHEAD = env.int("PUBLICATION_YEARS_AHEAD", default=5)
-FEED_ITEMS = env.int("FEED_ITEMS", default=50)
+# Items per feed: a reader polling hourly or daily misses nothing at a few releases a day (the
+# cost of building a feed grows with it: README, "Performance").
+FEED_ITEMS = env.int("FEED_ITEMS", default=20)
 
 # Security: what needs HTTPS follows SITE_URL's scheme. See README, "Security".
 SECURE_SSL_REDIRECT = SITE_IS_HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)

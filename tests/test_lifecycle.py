@@ -97,7 +97,7 @@ class TestWithdraw:
                 assert gone.get_absolute_url(language) not in body, url
                 assert kept.get_absolute_url(language) in body, url
             word = {"ru": "Заседание", "en": "Meeting"}[language]
-            assert list(search.search(search.parse(word), language).releases) == [kept]
+            assert list(search.search(search.parse(word), language)) == [kept]
             found = client.get(f"/{language}/news/search/", {"q": word}).content.decode()
             assert kept.get_absolute_url(language) in found
             assert gone.get_absolute_url(language) not in found

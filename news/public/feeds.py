@@ -285,6 +285,9 @@ class ReleaseFeed(Feed):
         return release_guid(release, get_language())
 
     item_guid_is_permalink = False
+    # Hooks the items do not use, set so that the framework does not look them up in vain
+    # for every item (the signatures are `authors`, in item_extra_kwargs).
+    item_author_name = item_comments = item_copyright = None
 
     def item_pubdate(self, release: Release):
         return release.published_at
