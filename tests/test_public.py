@@ -735,7 +735,7 @@ BUDGETS = {
     "year": (10, 5),  # an empty-year check, its months, the page, the previous and next year
     "month": (10, 5),  # the same for a month
     "category": (7, 2),  # the category and the page
-    "search": (5, 2),  # the ranked hits, their categories (cards depend on the query)
+    "search": (5, 1),  # the ranked hits (their categories are kept with the cards' data)
     "sitemap": (4, 3),  # the index: the releases' count and latest change, the categories
     "sitemap_page": (3, 2),  # a page of releases: their count, the page's rows
     "short": (2, 1),

@@ -42,11 +42,12 @@ from django.db.models.functions import Cast, Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from news.cache.fragments import KEY_FIELDS
 from news.models import Release, ReleaseQuerySet
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
-CANDIDATES = 500
+CANDIDATES = 200
 CONFIGS = {"ru": "russian", "en": "english"}
 # Markers ts_headline puts around hits; turned into <mark> after escaping the text.
 START, STOP = "\ue000", "\ue001"
@@ -222,8 +223,9 @@ def _text(value: str) -> Cast:
     return Cast(Value(value), output_field=TextField())
 
 
-# What a hit's card shows of its release (`news.public.views.card`).
-CARD_FIELDS = ("pk", "slug", "published_at", "image", "title", "lead", "image_alt")
+# What a hit's card shows of its release (`news.public.views.card`), with the key of the
+# fragment that keeps it.
+CARD_FIELDS = (*KEY_FIELDS, "slug", "published_at", "image", "title", "lead", "image_alt")
 
 
 def _card_fields(language: str) -> list[str]:
