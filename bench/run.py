@@ -632,6 +632,7 @@ class Harness:
         queries = self.results["queries"]
         peak = max(self.results["worker_peak_rss_mb"].values(), default=0)
         seed = self.results["seed"]["command_s"] or self.results["seed"]["wall_s"]
+        seed_limit = 20 * COUNT / 10_000
 
         def cold_rps(name: str) -> float:
             return summary[name]["cold"]["rps"]
@@ -665,7 +666,8 @@ class Harness:
             ),
             ("SQL per warm page = 0", max(q["warm"] for n, q in queries.items()), "<=", 0),
             ("peak worker memory < 100 MB", peak, "<", 100),
-            (f"seeding {COUNT} releases < 20 s", seed, "<", 20),
+            # The target is a rate (20 s for 10,000), so it scales with BENCH_COUNT.
+            (f"seeding {COUNT} releases < {seed_limit:g} s", seed, "<", seed_limit),
         ]  # fmt: skip
         compare = {">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
         return [

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from PIL import Image
+from playwright.sync_api import expect
 
 from news.models import Release, Status
 from tests.e2e.chromium import chromium_browser
@@ -101,7 +102,8 @@ def test_a_day_in_the_newsroom(browser, live_server, tmp_path):
     shot(page, "04-review-queue")
     page.get_by_role("link", name="Эксперты обсудили миграционную политику").click()
     assert "Europe/Minsk (UTC+3)" in page.locator(".newsroom-action-publish").inner_text()
-    assert page.locator("img.newsroom-thumbnail").is_visible()
+    # The thumbnail is lazy: wait for it to load and take its size.
+    expect(page.locator("img.newsroom-thumbnail")).to_be_visible()
     shot(page, "05-review")
     page.fill("#id_title_ru", "Эксперты обсудили миграционную политику СНГ")
     questions = []
