@@ -322,3 +322,34 @@ class TestCounts:
         main = parse(client.get("/ru/news/search/", {"q": "транзит"}).content).find("main")
         assert "найдено больше 3 пресс-релизов" in main.text
         assert len(main.find("ol").find_all("h2")) == 3
+
+    def test_a_hits_card_follows_its_release_and_category(
+        self, client, migration_release, django_capture_on_commit_callbacks
+    ):
+        """What a hit's card shows besides the words found is kept by release version: a new
+        version of the release or a renamed category shows at once, and the highlight always
+        follows the query."""
+        category = CategoryFactory(name_ru="Миграция")
+        migration_release.categories.add(category)
+
+        def card(query: str):
+            main = parse(client.get("/ru/news/search/", {"q": query}).content).find("main")
+            return main.find("ol").find("li")
+
+        first = card("Минске")
+        assert "Миграция" in first.text
+        assert [m.text for m in first.find_all("mark")][:1] == ["Минске"]
+        # The same release found by another word: its data from the cache, its marks new.
+        again = card("совещание")
+        assert "Миграция" in again.text
+        assert [m.text for m in again.find_all("mark")][:1] == ["Совещание"]
+
+        category.name_ru = "Миграционная политика"
+        with django_capture_on_commit_callbacks(execute=True):
+            category.save()
+        assert "Миграционная политика" in card("Минске").text
+
+        migration_release.lead_ru = "Эксперты собрались в Минске."
+        with django_capture_on_commit_callbacks(execute=True):
+            migration_release.save()
+        assert "собрались" in card("Минске").text
