@@ -161,7 +161,7 @@ class StoredVector(Expression):
         self.column = f"search_{language}"
 
     def as_sql(self, compiler, connection):
-        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        table = compiler.quote_name(compiler.query.get_initial_alias())
         return f"{table}.{connection.ops.quote_name(self.column)}", []
 
 
