@@ -102,6 +102,52 @@ class TestFragments:
             author.save()
         assert "Управление информации" in text(client, release.get_absolute_url("ru"))
 
+    def test_a_page_built_while_a_category_is_renamed_is_not_kept_stale(
+        self, client, release, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        """A rename writes two things, a new generation of pages and a new labels token for
+        fragments; a visitor who comes in between them must not leave a page with the old
+        name under the new generation."""
+        category = CategoryFactory(name_ru="Старая рубрика")
+        with django_capture_on_commit_callbacks(execute=True):
+            release.categories.add(category)
+        assert "Старая рубрика" in text(client, "/ru/news/")
+        writes = []
+
+        def visiting_after(write):
+            def run():
+                write()
+                writes.append(write)
+                if len(writes) == 1:
+                    client.get("/ru/news/")
+
+            return run
+
+        monkeypatch.setattr(receivers.cache, "invalidate", visiting_after(page_cache.invalidate))
+        monkeypatch.setattr(
+            receivers.fragments,
+            "invalidate_labels",
+            visiting_after(receivers.fragments.invalidate_labels),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            category.name_ru = "Новая рубрика"
+            category.save()
+        assert len(writes) == 2
+        page = text(client, "/ru/news/")
+        assert "Новая рубрика" in page and "Старая рубрика" not in page
+
+    def test_a_new_site_url_shows_in_kept_fragments(self, client, release, settings):
+        """Fragments hold absolute URLs (the feed's links, the page's canonical head): a
+        deployment under another address must not serve the old one for a week."""
+        settings.SITE_URL = "https://old.example.org"
+        assert "https://old.example.org/ru/news/" in text(client, "/ru/news/rss/")
+        assert "https://old.example.org" in text(client, release.get_absolute_url("ru"))
+        page_cache.invalidate()  # a deployment starts with new pages
+        settings.SITE_URL = "https://press.example.org"
+        for url in ("/ru/news/rss/", release.get_absolute_url("ru")):
+            page = text(client, url)
+            assert "https://press.example.org" in page and "old.example.org" not in page, url
+
 
 class TestWarmHits:
     def test_a_second_visit_runs_no_sql_and_gets_the_same_page(

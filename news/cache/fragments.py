@@ -1,7 +1,8 @@
 """Rendered fragments of public pages (a release card, a release's article), kept by what they
 show, so a page rebuilt after a publication reassembles mostly cached pieces.
 
-A fragment's key names its release, the release's version and last change, and the language;
+A fragment's key names its release, the release's version and last change, the language, and
+the site's address (`SITE_URL`, `MEDIA_URL`: fragments hold absolute URLs);
 editing a release gives its fragments new keys, and a publication of another release leaves
 them as they are. What a fragment shows of other rows (category names, signatures, sources)
 is covered by the *labels* token: every change to those rows replaces it
@@ -12,9 +13,11 @@ token and the fragments of a page are read in one round trip.
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from news.models import Release
@@ -37,7 +40,17 @@ def invalidate_labels() -> None:
 
 def fragment_key(kind: str, release: Release, language: str) -> str:
     stamp = release.updated_at.timestamp() if release.updated_at else 0
-    return f"public:fragment:{FORMAT}:{kind}:{language}:{release.pk}:{release.version}:{stamp}"
+    return (
+        f"public:fragment:{FORMAT}:{_addresses()}:{kind}:{language}:"
+        f"{release.pk}:{release.version}:{stamp}"
+    )
+
+
+def _addresses() -> str:
+    # Fragments hold absolute URLs: a deployment under another address or media host
+    # reads none of the fragments kept under the previous one.
+    addresses = f"{settings.SITE_URL} {settings.MEDIA_URL}".encode()
+    return f"{zlib.crc32(addresses):08x}"
 
 
 def fragments(

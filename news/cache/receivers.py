@@ -67,9 +67,11 @@ class _Pending:
 
 
 def invalidate_public_pages(*, labels: bool = False) -> None:
-    cache.invalidate()
+    # Labels first: a page built between the two writes would otherwise be kept under the
+    # new generation with fragments of the old labels.
     if labels:
         fragments.invalidate_labels()
+    cache.invalidate()
 
 
 def schedule_invalidation(using: str | None = None, *, labels: bool = False) -> None:

@@ -13,8 +13,9 @@ SQLite (the quick start): the same words and roots, stemmed by the Snowball stem
 PostgreSQL's configurations use (`snowballstemmer`), compared in Python functions registered
 on each connection; every word must occur, `-word` excludes, title hits rank first.
 
-Ranking reads at most `CANDIDATES` matching releases, the newest: a common word in a large
-archive would otherwise rank every release that has it. Queries are bounded (at most
+Ranking reads at most `CANDIDATES` + 1 matching releases, the newest, and shows at most
+`CANDIDATES`: a common word in a large archive would otherwise rank every release that has it;
+the extra one tells that there are more. Queries are bounded (at most
 `MAX_QUERY_LENGTH` characters and `MAX_TERMS` words); input only ever reaches SQL as a
 parameter.
 """
@@ -279,20 +280,20 @@ def _ranked(candidates: QuerySet, query: Query, language: str) -> ReleaseQuerySe
 
 def search(query: Query, language: str) -> ReleaseQuerySet:
     """Public releases of `language` matching `query`, best first (none for an empty query):
-    the newest `CANDIDATES` matches, ranked, in one query. Each hit carries `search_found`,
-    how many were ranked (`found`)."""
+    the best `CANDIDATES` of the newest `CANDIDATES` + 1 matches, in one query. Each hit
+    carries `search_found`, how many were ranked (`found`)."""
     if not query:
         return Release.objects.none()
-    candidates = (
-        matching(query, language).order_by("-published_at", "-id").values("pk")[:CANDIDATES]
-    )
-    return _ranked(candidates, query, language).annotate(search_found=Window(Count("pk")))
+    newest = matching(query, language).order_by("-published_at", "-id").values("pk")
+    ranked = _ranked(newest[: CANDIDATES + 1], query, language)
+    return ranked.annotate(search_found=Window(Count("pk")))[:CANDIDATES]
 
 
-def found(hits: list[Release]) -> int:
-    """How many matches were ranked for `hits` (a page of `search()`): at most CANDIDATES;
-    as many means there may be more."""
-    return hits[0].search_found if hits else 0
+def found(hits: list[Release]) -> tuple[int, bool]:
+    """How many releases match, for `hits` (a page of `search()`), and whether more than
+    that many do (the count is then `CANDIDATES`)."""
+    count = hits[0].search_found if hits else 0
+    return min(count, CANDIDATES), count > CANDIDATES
 
 
 # Highlighting --------------------------------------------------------------------------------

@@ -463,8 +463,8 @@ class SearchView(PublicReleaseMixin, ListView):
             truncated=bool(query) and len(" ".join(self.raw_query.split())) > len(query.text),
             **kwargs,
         )
-        found = release_search.found(context["page_obj"].object_list)
-        context.update(found=found, more=found >= release_search.CANDIDATES)
+        found, more = release_search.found(context["page_obj"].object_list)
+        context.update(found=found, more=more)
         return context
 
     def seo_head(self) -> dict:
