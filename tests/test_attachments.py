@@ -32,6 +32,7 @@ from pypdf import PdfWriter
 from news import workflow
 from news.attachments.public import enclosures
 from news.attachments.validation import inspect_document
+from news.cache import fragments
 from news.models import ReleaseDocument, ReleasePhoto
 from news.public import preview
 from tests.factories import (
@@ -452,6 +453,22 @@ def test_a_page_without_attachments_shows_no_empty_sections(client):
     release = PublishedFactory()
     page = client.get(release.get_absolute_url("ru")).content.decode()
     assert "release-documents" not in page and "release-gallery" not in page
+
+
+def test_a_photo_the_storage_did_not_give_is_tried_again(client, settings):
+    """A photo whose renditions fail is left out of the gallery for a few minutes, not for
+    the week that the article's fragment is kept, and imagekit makes them on the next try."""
+    settings.PAGE_CACHE_SECONDS = 0
+    release = PublishedFactory()
+    photo = attach_photo(release)
+    source = Path(photo.image.path)
+    away = source.rename(source.with_name("away.jpg"))  # the storage does not answer
+    with freeze_time() as frozen:
+        assert "release-gallery" not in client.get(release.get_absolute_url("ru")).content.decode()
+        away.rename(source)
+        frozen.tick(fragments.PROVISIONAL_SECONDS + 1)
+        page = client.get(release.get_absolute_url("ru")).content.decode()
+    assert "release-gallery" in page and f'alt="{photo.alt("ru")}"' in page
 
 
 def test_the_preview_shows_attachments_that_open_with_its_token(client):

@@ -7,15 +7,16 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
 from freezegun import freeze_time
 
 from news import workflow
+from news.cache import fragments, receivers
 from news.cache import pages as page_cache
-from news.cache import receivers
-from news.models import ReleaseAuthor, ReleaseSource, SourceKind
+from news.models import Release, ReleaseAuthor, ReleaseSource, SourceKind
 from tests.factories import (
     AuthorFactory,
     CategoryFactory,
@@ -24,6 +25,7 @@ from tests.factories import (
     ScheduledFactory,
     UserFactory,
 )
+from tests.test_public import demo_image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,27 @@ class TestFragments:
         for url in ("/ru/news/rss/", release.get_absolute_url("ru")):
             page = text(client, url)
             assert "https://press.example.org" in page and "old.example.org" not in page, url
+
+    def test_an_image_the_storage_did_not_give_is_tried_again(self, client, settings, tmp_path):
+        """A lead image the storage fails to give leaves the card and the article without it
+        for a few minutes, not for the week that fragments are kept."""
+        settings.MEDIA_ROOT = tmp_path
+        settings.PAGE_CACHE_SECONDS = 0
+        release = PublishedFactory(title_ru="Релиз с фотографией")
+        release.image.save("lead.jpg", ContentFile(demo_image_bytes()), save=False)
+        Release.objects.filter(pk=release.pk).update(image=release.image.name)
+        source = tmp_path / release.image.name
+        away = source.rename(tmp_path / "away.jpg")  # the storage does not answer
+        urls = ("/ru/news/", release.get_absolute_url("ru"), "/ru/news/rss/")
+        with freeze_time() as frozen:
+            for url in urls:
+                assert ".webp" not in text(client, url), url
+            away.rename(source)
+            frozen.tick(fragments.PROVISIONAL_SECONDS - 1)
+            assert ".webp" not in text(client, "/ru/news/")
+            frozen.tick(2)
+            for url in urls:
+                assert ".webp" in text(client, url), url
 
 
 class TestWarmHits:

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext, override
 
 from news.attachments.models import DocumentLanguages, ReleaseDocument, ReleasePhoto
 from news.attachments.validation import CONTENT_TYPES
+from news.public.renditions import retry_later
 from news.public.site import absolute
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def photo_entry(photo: ReleasePhoto, language: str, token: str | None = None) ->
         thumbnail, large, download = photo.thumbnail.url, photo.large.url, photo.download.url
     except Exception as error:  # a missing or broken file must not break the page
         logger.warning("Renditions of photo %s failed: %s", photo.pk, error)
+        retry_later(photo.thumbnail, photo.large, photo.download)
         return None
     return {
         "thumbnail": _with_token(thumbnail, token),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from news.models import Release
 
 LABELS_KEY = "public:labels"
 FRAGMENT_SECONDS = 7 * 24 * 3600
+# How long a fragment rendered without something that failed (`provisional()`) is kept.
+PROVISIONAL_SECONDS = 300
 # Part of every key: raise it when what a kind of fragment holds changes shape, so that a
 # deployment never reads a fragment the previous code kept.
 FORMAT = 2
@@ -31,6 +34,16 @@ FORMAT = 2
 # (`Release.objects.only(*KEY_FIELDS)`), and the whole row of a release whose fragment is
 # missing.
 KEY_FIELDS = ("pk", "version", "updated_at")
+
+
+_provisional: ContextVar[bool] = ContextVar("provisional_fragments", default=False)
+
+
+def provisional() -> None:
+    """Say, while fragments are rendered, that they stand in for something that failed (an
+    image the storage did not give): they are kept for PROVISIONAL_SECONDS only, then
+    rendered again."""
+    _provisional.set(True)
 
 
 def invalidate_labels() -> None:
@@ -76,8 +89,13 @@ def fragments(
         (key, release) for key, release in zip(keys, releases, strict=True) if key not in html
     ]
     if missing:
-        rendered = render([release for _key, release in missing])
+        token = _provisional.set(False)
+        try:
+            rendered = render([release for _key, release in missing])
+            seconds = PROVISIONAL_SECONDS if _provisional.get() else FRAGMENT_SECONDS
+        finally:
+            _provisional.reset(token)
         fresh = {key: text for (key, _release), text in zip(missing, rendered, strict=True)}
-        cache.set_many({key: (labels, text) for key, text in fresh.items()}, FRAGMENT_SECONDS)
+        cache.set_many({key: (labels, text) for key, text in fresh.items()}, seconds)
         html.update(fresh)
     return [html[key] for key in keys]

@@ -1,6 +1,8 @@
 """Lead image renditions as the public pages and feeds use them: URL, dimensions and file size
 of each imagekit spec (`image_list`, `image_detail`, `image_social`), described once per image
-file and kept in the cache, so a page reads all it shows in one cache round trip."""
+file and kept in the cache, so a page reads all it shows in one cache round trip. A rendition
+that failed is left out for a few minutes, and so are the fragments rendered without it
+(`news.cache.fragments.provisional`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from imagekit.cachefiles.backends import CacheFileState
 
+from news.cache.fragments import PROVISIONAL_SECONDS, provisional
 from news.models import Release
 from news.public.site import absolute
 
@@ -36,6 +40,15 @@ def _rendition_key(pk: int, image: str, spec: str) -> str:
     return f"public:rendition:v2:{spec}:{digest.hexdigest()}"
 
 
+def retry_later(*renditions) -> None:
+    """After `renditions` (imagekit files) failed: imagekit keeps a file it failed to
+    generate marked as being generated and would never try it again, so the mark goes; the
+    fragments rendered without them are kept a few minutes only."""
+    for rendition in renditions:
+        rendition.cachefile_backend.set_state(rendition, CacheFileState.DOES_NOT_EXIST)
+    provisional()
+
+
 def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendition]]:
     """URL, dimensions and file size of imagekit renditions (`image_list`, `image_detail`,
     `image_social`) of each lead image (`images`: release id -> image name in media storage),
@@ -52,19 +65,24 @@ def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendi
     if not keys:
         return result
     found = cache.get_many(list(keys))
-    fresh = {}
+    fresh, failed = {}, {}
     for key, (spec, pk, image) in keys.items():
         value = found.get(key)
         if value is None:
+            rendition = getattr(Release(pk=pk, image=image), spec)
             try:
-                rendition = getattr(Release(pk=pk, image=image), spec)
                 value = (rendition.url, rendition.width, rendition.height, rendition.size)
+                fresh[key] = value
             except Exception as error:  # a missing or broken file must not break the page
                 logger.warning("Rendition %s of release %s failed: %s", spec, pk, error)
-                value = ()
-            fresh[key] = value
+                retry_later(rendition)
+                value = failed[key] = ()
         if value:
             result[spec][pk] = Rendition(*value)
+        else:
+            provisional()
     if fresh:
         cache.set_many(fresh, RENDITION_SECONDS)
+    if failed:
+        cache.set_many(failed, PROVISIONAL_SECONDS)
     return result
