@@ -100,11 +100,6 @@ def read_categories(releases: list[Release]) -> list[Release]:
     return releases
 
 
-def public_release(pk: int, language: str) -> Release | None:
-    """The release `pk` if it is public in `language` (None otherwise)."""
-    return Release.objects.published(language).filter(pk=pk).first()
-
-
 def neighbours(release: Release, language: str) -> dict[str, dict]:
     """Links to the public releases just before ("previous", older) and after ("next",
     newer) `release` in the public order of `language` (newest first, ties by id), as
