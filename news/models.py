@@ -7,7 +7,7 @@ from html import unescape
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -158,13 +158,14 @@ class ReleaseQuerySet(models.QuerySet):
         self, language: str = "ru", *, now: datetime.datetime | None = None
     ) -> ReleaseQuerySet:
         """What keeps its public page: the public releases of `language` and the withdrawn
-        ones whose `language` version was public (a withdrawn page shows a notice; lists,
-        feeds, sitemap and search read `published()` only)."""
+        ones whose `language` version was public when they were withdrawn (a withdrawn page
+        shows a notice; lists, feeds, sitemap and search read `published()` only). A release
+        withdrawn before its scheduled moment was never public and never is."""
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
         return self.filter(
-            status__in=(Status.PUBLISHED, Status.WITHDRAWN),
-            published_at__lte=now or timezone.now(),
+            Q(status=Status.PUBLISHED, published_at__lte=now or timezone.now())
+            | Q(status=Status.WITHDRAWN, published_at__lte=F("withdrawn_at")),
             **{f"{language}_complete": True},
         )
 
@@ -417,12 +418,14 @@ class Release(models.Model):
     def is_on_record(self, language: str, *, now: datetime.datetime | None = None) -> bool:
         """Whether `language` has a page: public, or withdrawn after it was public (the rule
         of `ReleaseQuerySet.on_record`)."""
-        return (
-            self.status in (Status.PUBLISHED, Status.WITHDRAWN)
-            and self.published_at is not None
-            and self.published_at <= (now or timezone.now())
-            and self.is_complete(language)
-        )
+        if self.status == Status.WITHDRAWN:
+            return (
+                self.published_at is not None
+                and self.withdrawn_at is not None
+                and self.published_at <= self.withdrawn_at
+                and self.is_complete(language)
+            )
+        return self.is_public(language, now=now)
 
     def get_absolute_url(self, language: str = "ru") -> str:
         with override(language):

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
+from freezegun import freeze_time
 
 from news import workflow
 from news.models import Release, Status, WorkflowEvent
@@ -19,6 +20,7 @@ from tests.factories import (
     DraftFactory,
     PublishedFactory,
     RussianOnlyPublishedFactory,
+    ScheduledFactory,
     UnpublishedFactory,
     UserFactory,
     WithdrawnFactory,
@@ -107,6 +109,29 @@ class TestWithdraw:
         workflow.withdraw(release, by=None, reason="Ошибка")
         assert client.get(release.get_absolute_url("ru")).status_code == 200
         assert client.get(release.get_absolute_url("en")).status_code == 404
+
+    def test_a_release_withdrawn_before_its_moment_never_gets_a_page_or_files(self, client):
+        """Withdrawn while still scheduled, it was never public: its moment passing does not
+        put its page (with a notice) or its documents and photos on the record."""
+        from tests.test_attachments import attach_document, attach_photo
+
+        moment = timezone.now() + datetime.timedelta(hours=2)
+        scheduled = ScheduledFactory(published_at=moment)
+        document, photo = attach_document(scheduled), attach_photo(scheduled)
+        workflow.withdraw(scheduled, by=None, reason="Выпуск отменён")
+        kept = PublishedFactory(published_at=timezone.now() - datetime.timedelta(hours=1))
+        kept_document = attach_document(kept)
+        workflow.withdraw(kept, by=None, reason="Устарело")
+        with freeze_time(moment + datetime.timedelta(minutes=1)):
+            for language in ("ru", "en"):
+                assert client.get(scheduled.get_absolute_url(language)).status_code == 404
+                assert client.get(kept.get_absolute_url(language)).status_code == 200
+            for url in (document.file.url, photo.image.url, photo.download.url):
+                assert client.get(url).status_code == 404, url
+            assert client.get(kept_document.file.url).status_code == 200
+            scheduled.refresh_from_db()
+            assert not scheduled.is_on_record("ru")
+            assert list(Release.objects.on_record("ru")) == [kept]
 
     def test_reopen_clears_the_notice(self, editor_user):
         release = WithdrawnFactory()
