@@ -648,5 +648,41 @@ def test_an_embargoed_copy_shows_attachments_that_open_for_the_journalist(client
     url = embargo_url(release, journalist, "en").removeprefix(settings.SITE_URL)
     page = client.get(url).content.decode()
     link = re.search(r'href="(/attachments/documents/[^"]+)"', page)[1].replace("&amp;", "&")
-    assert "?preview=" in link and client.get(link).status_code == 200
+    assert "?embargo=" in link and client.get(link).status_code == 200
     assert client.get(document.file.url).status_code == 404
+    # The page hands out no preview link of the newsroom's (it would open the text unlogged).
+    assert "preview=" not in page and "/preview/" not in page
+    # Revoking the journalist closes the files at once, like the page.
+    journalist.active = False
+    journalist.save()
+    assert client.get(url).status_code == 404
+    assert client.get(link).status_code == 404
+    # Another release's embargo link opens nothing of this one.
+    other = ScheduledFactory()
+    journalist.active = True
+    journalist.save()
+    foreign = embargo_url(other, journalist, "en").rsplit("/", 2)[-2]
+    assert client.get(document.file.url, {"embargo": foreign}).status_code == 404
+    assert client.get(document.file.url, {"embargo": "not-a-token"}).status_code == 404
+
+
+@pytest.mark.parametrize("step", ["submit", "unpublish"])
+def test_a_preview_link_stops_opening_files_when_the_release_moves_on(client, author_user, step):
+    """A preview link dies with the next workflow step (`news.public.preview`): so do the
+    release's files for its holder."""
+    if step == "submit":
+        release = DraftFactory(created_by=author_user)
+    else:
+        release = PublishedFactory(published_at=timezone.now() + datetime.timedelta(days=1))
+    document = attach_document(release)
+    token = preview.make_token(release)
+    assert client.get(document.file.url, {"preview": token}).status_code == 200
+    if step == "submit":
+        workflow.submit(release, by=author_user)
+    else:
+        workflow.unpublish(release, by=None, reason="Опубликовано по ошибке")
+    assert client.get(preview.preview_path(release, "ru", token)).status_code == 404
+    assert client.get(document.file.url, {"preview": token}).status_code == 404
+    fresh = preview.make_token(release)
+    expected = 404 if step == "unpublish" else 200  # an unpublished release has no preview
+    assert client.get(document.file.url, {"preview": fresh}).status_code == expected

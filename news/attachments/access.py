@@ -1,7 +1,9 @@
 """Who may fetch an attachment file: anyone once its release is public (the one public rule,
-`Release.objects.published`), before that only the newsroom staff who may open the release
-and holders of its signed preview link. A file that only a pending edition has stays as
-private as a release not public yet until the edition is published."""
+`Release.objects.published`), before that only the newsroom staff who may open the release,
+holders of a preview link that still opens it (`news.public.preview.release_of`) and
+journalists whose embargo link is still alive (its live files only). A file that only a
+pending edition has stays as private as a release not public yet until the edition is
+published."""
 
 from __future__ import annotations
 
@@ -56,18 +58,28 @@ def is_public(release_id: int) -> bool:
     return Release.objects.filter(public, pk=release_id).exists()
 
 
-def may_see_unpublished(request, release_id: int) -> bool:
-    """Newsroom staff who may open the release in the admin, or a valid preview token for
-    this release in `?preview=`."""
-    token = request.GET.get("preview")
-    if token:
-        from news.public.preview import release_id_from_token
+def may_see_unpublished(request, release_id: int, *, live: bool) -> bool:
+    """Newsroom staff who may open the release in the admin, a preview link of the release
+    that still opens it (`?preview=`), or, for a `live` file, a journalist's embargo link of
+    the release that is still alive (`?embargo=`)."""
+    if token := request.GET.get("preview"):
+        from news.public.preview import release_of
 
         try:
-            if release_id_from_token(token) == release_id:
-                return True
+            release = release_of(token)
+        except signing.BadSignature:  # expired ones too
+            release = None
+        if release is not None and release.pk == release_id:
+            return True
+    if live and (token := request.GET.get("embargo")):
+        from news.journalists import embargo
+
+        try:
+            release, journalist = embargo.read_token(token)
         except signing.BadSignature:
-            pass
+            release = None
+        if release is not None and release.pk == release_id:
+            return embargo.link_is_alive(release, journalist)
     user = request.user
     if not (user.is_active and user.is_staff and user.has_perm("news.view_release")):
         return False

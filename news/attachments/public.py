@@ -18,8 +18,8 @@ from news.public.site import absolute
 logger = logging.getLogger(__name__)
 
 
-def _with_token(url: str, token: str | None) -> str:
-    return f"{url}?{urlencode({'preview': token})}" if token else url
+def _with_access(url: str, access: dict[str, str] | None) -> str:
+    return f"{url}?{urlencode(access)}" if access else url
 
 
 def _fit(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
@@ -27,7 +27,9 @@ def _fit(width: int, height: int, box_width: int, box_height: int) -> tuple[int,
     return round(width * scale), round(height * scale)
 
 
-def document_entry(document: ReleaseDocument, language: str, token: str | None = None) -> dict:
+def document_entry(
+    document: ReleaseDocument, language: str, access: dict[str, str] | None = None
+) -> dict:
     with override(language):
         facts = [document.get_format_display(), filesizeformat(document.size)]
         if document.pages:
@@ -36,7 +38,7 @@ def document_entry(document: ReleaseDocument, language: str, token: str | None =
                 % {"pages": document.pages}
             )
         return {
-            "url": _with_token(document.file.url, token),
+            "url": _with_access(document.file.url, access),
             "title": document.title(language),
             "facts": ", ".join(str(fact) for fact in facts),
             "languages": str(DocumentLanguages(document.languages).label),
@@ -46,7 +48,9 @@ def document_entry(document: ReleaseDocument, language: str, token: str | None =
         }
 
 
-def photo_entry(photo: ReleasePhoto, language: str, token: str | None = None) -> dict | None:
+def photo_entry(
+    photo: ReleasePhoto, language: str, access: dict[str, str] | None = None
+) -> dict | None:
     try:
         thumbnail, large, download = photo.thumbnail.url, photo.large.url, photo.download.url
     except Exception as error:  # a missing or broken file must not break the page
@@ -54,10 +58,10 @@ def photo_entry(photo: ReleasePhoto, language: str, token: str | None = None) ->
         retry_later(photo.thumbnail, photo.large, photo.download)
         return None
     return {
-        "thumbnail": _with_token(thumbnail, token),
-        "large": _with_token(large, token),
+        "thumbnail": _with_access(thumbnail, access),
+        "large": _with_access(large, access),
         "large_size": _fit(photo.width, photo.height, 1600, 1200),
-        "download": _with_token(download, token),
+        "download": _with_access(download, access),
         "width": photo.width,
         "height": photo.height,
         "alt": photo.alt(language),
@@ -67,16 +71,16 @@ def photo_entry(photo: ReleasePhoto, language: str, token: str | None = None) ->
     }
 
 
-def article_attachments(release, language: str, *, preview_token: str | None = None) -> dict:
+def article_attachments(release, language: str, *, access: dict[str, str] | None = None) -> dict:
     """The documents and gallery of the release article (`includes/release_attachments.html`).
-    A preview passes its token: the files of a release not public yet open with it."""
+    A preview or an embargoed copy passes the query that opens the files of a release not
+    public yet (`{"preview": token}`, `{"embargo": token}`: `news.attachments.access`)."""
     from news.attachments.models import accessibility_contact
 
-    photos = [photo_entry(photo, language, preview_token) for photo in release.photos.all()]
+    photos = [photo_entry(photo, language, access) for photo in release.photos.all()]
     return {
         "documents": [
-            document_entry(document, language, preview_token)
-            for document in release.documents.all()
+            document_entry(document, language, access) for document in release.documents.all()
         ],
         "photos": [photo for photo in photos if photo],
         "accessibility_contact": accessibility_contact(),

@@ -26,7 +26,7 @@ def serve(request, name: str):
         raise Http404("no such attachment")
     release_id, live = owner
     public = live and access.is_public(release_id)
-    if not public and not access.may_see_unpublished(request, release_id):
+    if not public and not access.may_see_unpublished(request, release_id, live=live):
         raise Http404("no such attachment")
     storage = attachment_storage()
     if not public and (signed := storage.signed_url(name)):

@@ -237,7 +237,8 @@ def embargoed_copy(request, token: str):
         ip=client_ip(request) or None,
         user_agent=request.headers.get("User-Agent", "")[:300],
     )
-    context = detail_context(release, language, preview=True)
+    # Its files open with this journalist's link, not a preview link of the newsroom's.
+    context = detail_context(release, language, preview=True, access={"embargo": token})
     context["embargo_until"] = embargo_service.until_text(release, language)
     # Never the preview link of the other language: this journalist's own copy in it, if any.
     other = other_language(language)

@@ -68,8 +68,19 @@ def read_token(token: str) -> tuple[int, int]:
     return int(pk), int(stamp)
 
 
-def release_id_from_token(token: str) -> int:
-    return read_token(token)[0]
+def release_of(token: str) -> Release | None:
+    """The release a token opens now: None once the release has moved on since it was
+    issued (another workflow step) or is withdrawn or unpublished. Raises
+    signing.SignatureExpired / signing.BadSignature like `read_token`."""
+    release_id, stamp = read_token(token)
+    release = (
+        Release.objects.exclude(status__in=(Status.WITHDRAWN, Status.UNPUBLISHED))
+        .filter(pk=release_id)
+        .first()
+    )
+    if release is None or workflow_stamp(release) != stamp:
+        return None
+    return release
 
 
 def _private(response):
@@ -85,7 +96,7 @@ def preview(request, token: str):
     already public in this language redirects to its public page."""
     language = get_language() if get_language() in LANGUAGES else "ru"
     try:
-        release_id, stamp = read_token(token)
+        release = release_of(token)
     except signing.SignatureExpired:
         response = render(
             request,
@@ -100,19 +111,14 @@ def preview(request, token: str):
         return _private(response)
     except signing.BadSignature as error:
         raise Http404("bad preview link") from error
-    release = (
-        Release.objects.exclude(status__in=(Status.WITHDRAWN, Status.UNPUBLISHED))
-        .filter(pk=release_id)
-        .first()
-    )
-    pending = release.pending_edition if release is not None else None
+    if release is None:
+        raise Http404("the release has moved on since this link was issued")
+    pending = release.pending_edition
     if pending is not None:
         # A live release with pending changes: the preview shows them, not the live text.
         release = editions.as_release(release, pending)
-    if release is None or not (release.title(language) or release.body(language)):
+    if not (release.title(language) or release.body(language)):
         raise Http404("no such release in this language")
-    if workflow_stamp(release) != stamp:
-        raise Http404("the release has moved on since this link was issued")
     if pending is None and release.is_public(language):
         return _private(HttpResponseRedirect(release.get_absolute_url(language)))
     context = detail_context(release, language, preview=True)

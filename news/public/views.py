@@ -500,10 +500,17 @@ def signatures(release: Release, language: str) -> list[dict]:
     ]
 
 
-def release_parts(release: Release, language: str, *, preview: bool = False) -> dict:
+def release_parts(
+    release: Release,
+    language: str,
+    *,
+    preview: bool = False,
+    access: dict[str, str] | None = None,
+) -> dict:
     """The two parts of a release page that only the release decides, rendered: its <head>
     (SEO, Open Graph, JSON-LD) and its article (text, image, signatures, sources,
-    categories)."""
+    categories). A preview's attachment links carry `access` (`article_attachments`), by
+    default a preview link of the release."""
     other = other_language(language)
     path = release.get_absolute_url(language)
     other_public = not preview and release.is_on_record(other)
@@ -511,11 +518,10 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     alternates = {language: path}
     if other_public:
         alternates[other] = release.get_absolute_url(other)
-    preview_token = None
-    if preview:  # the attachments of a release not public yet open with a preview token
+    if preview and access is None:  # the files of a release not public yet need a token
         from news.public.preview import make_token  # it renders with this module
 
-        preview_token = make_token(release)
+        access = {"preview": make_token(release)}
     found = renditions({release.pk: release.image.name}, "image_detail", "image_social")
     social_image = found["image_social"].get(release.pk)
     authors = signatures(release, language)
@@ -566,7 +572,7 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
         "image_caption": release.image_caption(language),
         "language": language,
         **record,
-        **article_attachments(release, language, preview_token=preview_token),
+        **article_attachments(release, language, access=access),
     }
     return {
         "head": render_to_string("includes/seo_head.html", {"seo": seo, "site_name": SITE_NAME}),
@@ -576,17 +582,25 @@ def release_parts(release: Release, language: str, *, preview: bool = False) -> 
     }
 
 
-def detail_context(release: Release, language: str, *, preview: bool = False) -> dict:
+def detail_context(
+    release: Release,
+    language: str,
+    *,
+    preview: bool = False,
+    access: dict[str, str] | None = None,
+) -> dict:
     """The context of `news/release_detail.html` for `release` in `language`.
 
     The public page passes a public release: its parts come from the fragment cache, its
     neighbours from the public order. The signed preview (`news.public.preview`) passes
     `preview=True` with any release: its parts are rendered afresh, nothing is read from the
     public order, and the language link goes to the other language's preview when that
-    version has content."""
+    version has content; `access` is what opens its files (`release_parts`)."""
     other = other_language(language)
     if preview:
-        parts = release_parts(selectors.read_relations([release])[0], language, preview=True)
+        parts = release_parts(
+            selectors.read_relations([release])[0], language, preview=True, access=access
+        )
         if release.title(other) or release.body(other):
             from news.public.preview import preview_path  # it renders with this module
 
