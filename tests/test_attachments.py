@@ -85,6 +85,18 @@ def xlsx() -> bytes:
     return office({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
 
 
+def password_protected(package: bytes) -> bytes:
+    """`package` with every member flagged as encrypted, in its local and central headers,
+    as a ZIP saved with a password has them."""
+    data = bytearray(package)
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flags] |= 0x1
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
 def zip_bomb(megabytes: int = 20) -> bytes:
     return office({"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(megabytes << 20)})
 
@@ -167,6 +179,33 @@ BAD_FILES = {
         "The PDF file is damaged or incomplete",
     ),
     "zip bomb": ("statement.docx", zip_bomb, "(a ZIP bomb?)"),
+    "password-protected DOCX": (
+        "statement.docx",
+        lambda: password_protected(docx()),
+        "The office file is encrypted or password-protected",
+    ),
+    "ODT encrypted by the office suite": (
+        "statement.odt",
+        lambda: office(
+            {
+                "content.xml": b"\x8f\x02binary",
+                "META-INF/manifest.xml": b"<manifest:encryption-data manifest:checksum='x'/>",
+            },
+            mimetype="application/vnd.oasis.opendocument.text",
+        ),
+        "The office file is encrypted or password-protected",
+    ),
+    "macro-enabled DOCM renamed .docx": (
+        "statement.docx",
+        lambda: office(
+            {
+                "[Content_Types].xml": b"<Types/>",
+                "word/document.xml": b"<w:document/>",
+                "word/vbaProject.bin": b"\xd0\xcf\x11\xe0macro",
+            }
+        ),
+        "The office file contains macros",
+    ),
     "zip that is no office file": (
         "statement.docx",
         lambda: office({"readme.txt": b"hello"}),
@@ -256,14 +295,23 @@ def test_the_admin_refuses_a_bad_file_under_its_row_and_stores_nothing(
             ("good.pdf", pdf(2)),
             ("setup.pdf", b"MZ\x90\x00" + bytes(100)),
             ("locked.pdf", pdf(1, password="x")),
+            ("locked.docx", password_protected(docx())),
         ),
     )
     response = client.post(reverse("admin:news_release_change", args=[release.pk]), data)
     assert response.status_code == 200
     page = response.content.decode()
     expected = {
-        "ru": ["Этот файл — программа, а не документ", "Файл PDF зашифрован"],
-        "en": ["This file is a program, not a document", "The PDF file is encrypted"],
+        "ru": [
+            "Этот файл — программа, а не документ",
+            "Файл PDF зашифрован",
+            "Офисный файл зашифрован",
+        ],
+        "en": [
+            "This file is a program, not a document",
+            "The PDF file is encrypted",
+            "The office file is encrypted",
+        ],
     }[language]
     for message in expected:
         assert message in page

@@ -5,6 +5,7 @@ that says what was wrong."""
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from dataclasses import dataclass
 
@@ -105,6 +106,10 @@ def _pdf_pages(upload) -> int:
 
 
 def _office_format(upload, size: int) -> str:
+    encrypted = ValidationError(
+        _("The office file is encrypted or password-protected; attach an unprotected copy."),
+        code="encrypted_office_file",
+    )
     try:
         with zipfile.ZipFile(upload) as package:
             members = package.infolist()
@@ -122,10 +127,23 @@ def _office_format(upload, size: int) -> str:
                     code="zip_bomb",
                     params={"unpacked": filesizeformat(unpacked)},
                 )
+            if any(member.flag_bits & 0x1 for member in members):  # ZIP encryption
+                raise encrypted
             names = {member.filename for member in members}
+            if any(posixpath.basename(name).lower() == "vbaproject.bin" for name in names):
+                raise ValidationError(
+                    _(
+                        "The office file contains macros; save it as a document without "
+                        "macros (DOCX, XLSX) and attach that."
+                    ),
+                    code="office_macros",
+                )
             if "mimetype" in names:
                 mimetype = package.read("mimetype").decode("ascii", "replace").strip()
                 found = ODF_FORMATS.get(mimetype)
+                manifest = "META-INF/manifest.xml"  # ODF's own encryption is declared there
+                if found and manifest in names and b"encryption-data" in package.read(manifest):
+                    raise encrypted
             elif "[Content_Types].xml" in names:
                 found = next((f for part, f in OOXML_MAIN_PARTS.items() if part in names), None)
             else:
