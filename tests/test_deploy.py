@@ -277,6 +277,12 @@ def test_nginx_example_matches_the_settings():
     assert body_limit, "nginx must bound the request body"
     assert int(body_limit[1]) * 1024 * 1024 >= settings.IMAGE_MAX_BYTES
     assert int(body_limit[1]) * 1024 * 1024 >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    # The newsroom's own limit takes a document at its limit with a lead image and a photo.
+    newsroom = re.search(r"location /admin/ \{[^}]*client_max_body_size\s+(\d+)m;", conf)
+    assert newsroom, "the newsroom's uploads need their own limit"
+    largest_save = settings.DOCUMENT_MAX_BYTES + 2 * settings.IMAGE_MAX_BYTES
+    assert int(newsroom[1]) * 1024 * 1024 >= largest_save + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert int(newsroom[1]) > int(body_limit[1])
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
     assert "proxy_set_header Host $host;" in conf
