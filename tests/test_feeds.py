@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -522,3 +523,29 @@ def test_documents_travel_as_enclosures(client):
     assert feed["items"][0]["attachments"][0]["mime_type"] == "application/pdf"
     rss = parse(client, "rss")
     assert [e.href for e in rss.entries[0].enclosures] == links[:1]
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_feed_lists_the_documents_as_links_after_the_text(client, language):
+    """RSS carries one enclosure, the lead image when there is one: the documents also
+    follow the text as links with their format, size and pages, in every format."""
+    from tests.test_attachments import attach_document, pdf
+
+    release = PublishedFactory(image=jpeg_upload())
+    document = attach_document(release, pdf(3), title_ru="Соглашение", title_en="Agreement")
+    bare = PublishedFactory(image=jpeg_upload(), published_at=release.published_at)
+    link = f'<a href="{SITE}{document.file.url}">{document.title(language)}</a>'
+    with override(language):
+        size = filesizeformat(document.size)
+    facts = f"(PDF, {size}, " + {"ru": "3 страницы)", "en": "3 pages)"}[language]
+    heading = {"ru": "<h2>Документы</h2>", "en": "<h2>Documents</h2>"}[language]
+    rss = {e.link: e for e in parse(client, "rss", language).entries}
+    item = rss[SITE + release.get_absolute_url(language)]
+    assert item.enclosures[0].type == "image/webp"  # the one enclosure RSS has
+    assert heading in item.content[0].value and link in item.content[0].value
+    assert facts in item.content[0].value
+    assert heading not in rss[SITE + bare.get_absolute_url(language)].content[0].value
+    atom = {e.link: e for e in parse(client, "atom", language).entries}
+    assert link in atom[SITE + release.get_absolute_url(language)].content[0].value
+    items = {i["url"]: i for i in json_feed(client, language)["items"]}
+    assert link in items[SITE + release.get_absolute_url(language)]["content_html"]

@@ -8,7 +8,8 @@ import logging
 from urllib.parse import urlencode
 
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import ngettext, override
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, override
 
 from news.attachments.models import DocumentLanguages, ReleaseDocument, ReleasePhoto
 from news.attachments.validation import CONTENT_TYPES
@@ -112,6 +113,23 @@ def associated_media(release, language: str) -> list[dict]:
                 }
             )
     return media
+
+
+def documents_html(release, language: str) -> str:
+    """The release's documents as a list of links with what a reader needs before opening
+    them (format, size, pages), for a feed item's content: RSS carries one enclosure, and
+    many readers show none."""
+    documents = [document_entry(document, language) for document in release.documents.all()]
+    if not documents:
+        return ""
+    with override(language):
+        heading = gettext("Documents")
+    links = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> ({})</li>',
+        ((absolute(d["url"]), d["title"], d["facts"]) for d in documents),
+    )
+    return format_html("<h2>{}</h2><ul>{}</ul>", heading, links)
 
 
 def enclosures(release, language: str) -> list[dict]:

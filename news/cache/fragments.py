@@ -29,7 +29,7 @@ FRAGMENT_SECONDS = 7 * 24 * 3600
 PROVISIONAL_SECONDS = 300
 # Part of every key: raise it when what a kind of fragment holds changes shape, so that a
 # deployment never reads a fragment the previous code kept.
-FORMAT = 2
+FORMAT = 3
 # What a fragment's key reads of a release: a page that shows fragments only reads these
 # (`Release.objects.only(*KEY_FIELDS)`), and the whole row of a release whose fragment is
 # missing.

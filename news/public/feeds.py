@@ -66,7 +66,8 @@ def release_guid(release: Release, language: str) -> str:
 def release_enclosures(release: Release) -> list[Enclosure]:
     """The files a feed item carries: the lead image's 1200x630 WebP rendition, then the
     release's documents in their order (`feed_parts`). RSS allows one enclosure per item and
-    takes the first; Atom and JSON Feed carry them all."""
+    takes the first; Atom and JSON Feed carry them all. Every format also lists the documents
+    as links after the text (`attachments.documents_html`)."""
     image = release.feed_parts["image"]
     lead = [Enclosure(image.absolute_url, str(image.size), "image/webp")] if image else []
     return lead + release.feed_parts["documents"]
@@ -90,7 +91,10 @@ def feed_parts(releases: list[Release], *, language: str) -> list[dict]:
         {
             "title": xml_text(release.title(language)),
             "summary": xml_text(release.lead(language)),
-            "content_html": xml_text(_RELATIVE_HREF.sub(rf"\1{site}", release.body(language))),
+            "content_html": xml_text(
+                _RELATIVE_HREF.sub(rf"\1{site}", release.body(language))
+                + attachments.documents_html(release, language)
+            ),
             "link": absolute(release.get_absolute_url(language)),
             "authors": [xml_text(s.author.name(language)) for s in release.release_authors.all()],
             "category_terms": [terms[c.pk] for c in release.categories.all()],
