@@ -456,6 +456,44 @@ def test_guessed_names_answer_404(client):
     assert client.post(document.file.url).status_code == 405
 
 
+def test_a_file_replaced_on_a_draft_leaves_nothing_behind(
+    client, editor_user, django_capture_on_commit_callbacks
+):
+    """A new upload on a draft's document row replaces the stored file: the superseded
+    version (perhaps a confidential draft of the agreement) is removed from storage."""
+    release = DraftFactory(created_by=editor_user)
+    old = attach_document(release, pdf(2))
+    old_path = Path(settings.ATTACHMENTS_ROOT) / old.file.name
+    client.force_login(editor_user)
+    data = release_data(release)
+    data.update(
+        {
+            "documents-TOTAL_FORMS": "1",
+            "documents-INITIAL_FORMS": "1",
+            "documents-0-id": str(old.pk),
+            "documents-0-release": str(release.pk),
+            "documents-0-file": upload("v2.pdf", pdf(5)),
+            "documents-0-title_ru": old.title_ru,
+            "documents-0-title_en": old.title_en,
+            "documents-0-languages": old.languages,
+            "documents-0-accessible": "on",
+            "documents-0-position": "0",
+        }
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:news_release_change", args=[release.pk]), data)
+    assert response.status_code == 302
+    (document,) = release.documents.all()
+    assert document.pages == 5 and document.file.name != old.file.name
+    assert (Path(settings.ATTACHMENTS_ROOT) / document.file.name).exists()
+    assert not old_path.exists()
+    # Saving the row again without a new file keeps its file.
+    with django_capture_on_commit_callbacks(execute=True):
+        document.title_ru = "Соглашение (подписано)"
+        document.save()
+    assert (Path(settings.ATTACHMENTS_ROOT) / document.file.name).exists()
+
+
 def test_the_download_of_a_photo_carries_no_metadata(client):
     photo = attach_photo(PublishedFactory())
     response = client.get(photo.download.url)

@@ -14,7 +14,7 @@ import os
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -260,6 +260,20 @@ def remove_unused_file(name: str) -> None:
             return
         for rendition in files:
             attachments_storage.delete(f"{folder}/{rendition}")
+
+
+@receiver(pre_save, sender=ReleaseDocument, dispatch_uid="attachments-replace-document")
+@receiver(pre_save, sender=ReleasePhoto, dispatch_uid="attachments-replace-photo")
+def _delete_replaced_file(sender, instance, using=None, raw=False, **kwargs):
+    """A file replaced on its row (a new upload on a draft's document) leaves nothing behind
+    either: once the save is committed, the previous file is removed unless a row uses it."""
+    if raw or instance.pk is None:
+        return
+    field = "file" if sender is ReleaseDocument else "image"
+    rows = sender.objects.using(using).filter(pk=instance.pk)
+    previous = rows.values_list(field, flat=True).first()
+    if previous and previous != getattr(instance, field).name:
+        transaction.on_commit(lambda: remove_unused_file(previous), using=using)
 
 
 @receiver(post_delete, sender=ReleaseDocument, dispatch_uid="attachments-delete-document")
