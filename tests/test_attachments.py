@@ -43,6 +43,7 @@ from tests.factories import (
     UnpublishedFactory,
 )
 from tests.test_admin import release_data
+from tests.test_public import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -533,6 +534,39 @@ def test_the_release_page_lists_documents_and_gallery(client, language, facts, p
     media = data["associatedMedia"]
     assert [m["@type"] for m in media] == ["MediaObject", "MediaObject", "ImageObject"]
     assert media[0]["contentUrl"].endswith(document.file.url)
+
+
+def test_russian_texts_on_the_english_page_are_marked_russian(client):
+    """A screen reader reads each title, alt text and credit in its own language: an
+    English page showing the Russian ones for want of English marks them `lang="ru"`."""
+    release = PublishedFactory()
+    attach_document(release, title_ru="Соглашение", title_en="", languages="ru")
+    attach_document(release, docx(), title_ru="Заявление", title_en="Statement", languages="en")
+    attach_photo(release, alt_en="", credit_en="", alt_ru="Министры", credit_ru="Пресс-служба")
+
+    def sections(language: str):
+        page = parse(client.get(release.get_absolute_url(language)).content)
+        return (
+            page.find("section", class_="release-documents").find_all("a"),
+            page.find("section", class_="release-gallery"),
+        )
+
+    links, gallery = sections("en")
+    assert [(a.text, a.find("span").attrs.get("lang")) for a in links] == [
+        ("Соглашение", "ru"),
+        ("Statement", None),
+    ]
+    assert links[0].attrs.get("hreflang") == "ru" and "hreflang" not in links[1].attrs
+    image = gallery.find("img")
+    assert (image.attrs["alt"], image.attrs.get("lang")) == ("Министры", "ru")
+    credit = gallery.find("span", class_="photo-credit")
+    assert credit.text == "Photo: Пресс-служба" and credit.find("span").attrs["lang"] == "ru"
+    links, gallery = sections("ru")
+    assert [a.find("span").attrs.get("lang") for a in links] == [None, None]
+    # The English document's title here is its Russian one: only the link says English.
+    assert links[1].attrs.get("hreflang") == "en"
+    assert "lang" not in gallery.find("img").attrs
+    assert gallery.find("span", class_="photo-credit").find("span") is None
 
 
 def test_a_page_without_attachments_shows_no_empty_sections(client):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext, override
 
 from news.attachments.models import DocumentLanguages, ReleaseDocument, ReleasePhoto
 from news.attachments.validation import CONTENT_TYPES
+from news.models import is_fallback
 from news.public.renditions import retry_later
 from news.public.site import absolute
 
@@ -21,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 def _with_access(url: str, access: dict[str, str] | None) -> str:
     return f"{url}?{urlencode(access)}" if access else url
+
+
+def _marked(text: str, russian: bool) -> str:
+    return format_html('<span lang="ru">{}</span>', text) if text and russian else text
 
 
 def _fit(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
@@ -43,8 +48,10 @@ def document_entry(
             "title": document.title(language),
             "facts": ", ".join(str(fact) for fact in facts),
             "languages": str(DocumentLanguages(document.languages).label),
-            # The document's own language, for a screen reader reading its title.
+            # The document's own language (the link's hreflang), and the title's when an
+            # English page shows the Russian one for want of an English title.
             "lang": document.languages if document.languages in ("ru", "en") else None,
+            "title_lang": "ru" if is_fallback(document.title_en, language) else None,
             "accessible": document.accessible,
         }
 
@@ -69,6 +76,10 @@ def photo_entry(
         "caption": photo.caption(language),
         "credit": photo.credit(language),
         "licence": photo.licence(language),
+        # Texts an English page shows in Russian for want of English ones are marked so.
+        "alt_lang": "ru" if is_fallback(photo.alt_en, language) else None,
+        "credit_html": _marked(photo.credit(language), is_fallback(photo.credit_en, language)),
+        "licence_html": _marked(photo.licence(language), is_fallback(photo.licence_en, language)),
     }
 
 
