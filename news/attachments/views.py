@@ -8,6 +8,7 @@ import posixpath
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.views.decorators.http import require_safe
 
+from news import editions
 from news.attachments import access
 from news.attachments.storage import attachment_storage
 from news.attachments.validation import CONTENT_TYPES
@@ -25,6 +26,9 @@ def serve(request, name: str):
     if owner is None:
         raise Http404("no such attachment")
     release_id, live = owner
+    if not live and editions.apply_due_if_any():
+        # A scheduled edition's moment came before any page promoted it: its files are live.
+        release_id, live = access.owner_of(name)
     public = live and access.is_public(release_id)
     if not public and not access.may_see_unpublished(request, release_id, live=live):
         raise Http404("no such attachment")
