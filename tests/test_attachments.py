@@ -382,7 +382,7 @@ def test_a_file_of_a_release_not_public_answers_404_to_the_public(
     release = HIDDEN[state](created_by=author_user)
     document = attach_document(release)
     photo = attach_photo(release)
-    urls = [document.file.url, photo.image.url, photo.thumbnail.url, photo.download.url]
+    urls = [document.file.url, photo.image.url, photo.thumbnail.url, photo.large.url]
     assert all(url.startswith("/attachments/") for url in urls)
     for url in urls:
         assert client.get(url).status_code == 404, url
@@ -495,15 +495,37 @@ def test_a_file_replaced_on_a_draft_leaves_nothing_behind(
     assert (Path(settings.ATTACHMENTS_ROOT) / document.file.name).exists()
 
 
-def test_the_download_of_a_photo_carries_no_metadata(client):
-    photo = attach_photo(PublishedFactory())
-    response = client.get(photo.download.url)
+def test_the_download_of_a_photo_is_its_upload_without_metadata(client, editor_user):
+    """What journalists download is the photo as uploaded, at full size, re-encoded once
+    by the form to drop its metadata (the camera, a GPS position), not once more."""
+    release = DraftFactory(created_by=editor_user)
+    client.force_login(editor_user)
+    data = release_data(
+        release,
+        **{
+            "photos-TOTAL_FORMS": "1",
+            "photos-0-image": upload("ceremony.jpg", jpeg((1024, 768))),
+            "photos-0-alt_ru": "Церемония подписания",
+            "photos-0-position": "0",
+        },
+    )
+    response = client.post(reverse("admin:news_release_change", args=[release.pk]), data)
+    assert response.status_code == 302
+    (photo,) = release.photos.all()
+    workflow.submit(release, by=editor_user)
+    client.logout()
+    workflow.publish(release, by=None)
+    page = client.get(release.get_absolute_url("ru")).content.decode()
+    download = re.search(r'class="photo-download" href="([^"]+)"', page)[1]
+    assert download == photo.image.url
+    response = client.get(download)
     assert response.status_code == 200
-    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
-        assert image.size == (800, 600)
-        assert "SecretCamera" not in str(dict(image.getexif()))
-    original = Image.open(photo.image.open("rb"))
-    assert "SecretCamera" in str(dict(original.getexif()))
+    body = b"".join(response.streaming_content)
+    with photo.image.open("rb") as stored:
+        assert body == stored.read()  # the stored copy itself
+    with Image.open(io.BytesIO(body)) as image:
+        assert image.size == (1024, 768) and image.format == "JPEG"
+        assert not dict(image.getexif())
 
 
 # --- the public page ----------------------------------------------------------------------

@@ -126,7 +126,7 @@ class TestWithdraw:
             for language in ("ru", "en"):
                 assert client.get(scheduled.get_absolute_url(language)).status_code == 404
                 assert client.get(kept.get_absolute_url(language)).status_code == 200
-            for url in (document.file.url, photo.image.url, photo.download.url):
+            for url in (document.file.url, photo.image.url, photo.thumbnail.url):
                 assert client.get(url).status_code == 404, url
             assert client.get(kept_document.file.url).status_code == 200
             scheduled.refresh_from_db()

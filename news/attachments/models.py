@@ -140,7 +140,9 @@ class ReleaseDocument(models.Model):
 
 class ReleasePhoto(models.Model):
     """A photo of a release's gallery (the signing ceremony), with WebP renditions for the
-    page and a download for journalists re-encoded without its metadata (EXIF, GPS)."""
+    page. `image` is what journalists download: the upload as the newsroom's form stored it,
+    re-encoded once in its own format without its metadata (EXIF, GPS;
+    `news.images.clean_copy`), at full size."""
 
     release = models.ForeignKey(
         "news.Release",
@@ -195,13 +197,6 @@ class ReleasePhoto(models.Model):
         processors=[Transpose(), ResizeToFit(1600, 1200, upscale=False)],
         format="WEBP",
         options={"quality": 85},
-        cachefile_storage=attachments_storage,
-    )
-    # The original for journalists: full size, its own format, without metadata.
-    download = ImageSpecField(
-        source="image",
-        processors=[Transpose()],
-        options={"quality": 95},
         cachefile_storage=attachments_storage,
     )
 

@@ -60,10 +60,10 @@ def photo_entry(
     photo: ReleasePhoto, language: str, access: dict[str, str] | None = None
 ) -> dict | None:
     try:
-        thumbnail, large, download = photo.thumbnail.url, photo.large.url, photo.download.url
+        thumbnail, large, download = photo.thumbnail.url, photo.large.url, photo.image.url
     except Exception as error:  # a missing or broken file must not break the page
         logger.warning("Renditions of photo %s failed: %s", photo.pk, error)
-        retry_later(photo.thumbnail, photo.large, photo.download)
+        retry_later(photo.thumbnail, photo.large)
         return None
     return {
         "thumbnail": _with_access(thumbnail, access),
