@@ -484,6 +484,23 @@ class TestLanguageSwitch:
             == "/en/news/search/?q=%D0%BC%D0%B8%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F"
         )
 
+    def test_date_archives_switch_to_the_same_period_where_it_has_releases(self, client):
+        """A year or month shown in both languages switches to itself; one the other
+        language has nothing in switches to that language's news, saying so."""
+        moment = timezone.make_aware(datetime.datetime(2025, 3, 31, 23, 30))  # the last hour
+        PublishedFactory(published_at=moment)
+        RussianOnlyPublishedFactory(published_at=moment.replace(month=5, day=10))
+        for language, other in (("ru", "en"), ("en", "ru")):
+            for url in ("2025/", "2025/3/"):
+                document = page(client, f"/{language}/news/archive/{url}")
+                link = self.switch(document)
+                assert link.attrs["href"] == f"/{other}/news/archive/{url}"
+                assert document.find("span", class_="switch-note") is None
+        document = page(client, "/ru/news/archive/2025/5/")
+        assert self.switch(document).attrs["href"] == "/en/news/"
+        assert document.find("span", class_="switch-note") is not None
+        assert client.get("/en/news/archive/2025/5/").status_code == 404
+
     @pytest.mark.parametrize(
         "accept, expected",
         [("en-GB,en;q=0.9", "/en/news/"), ("ru-RU,ru;q=0.9,en;q=0.5", "/ru/news/"),
@@ -732,8 +749,10 @@ BUDGETS = {
     # The release and its two neighbours; its fragment also reads its documents and photos (2).
     "detail": (11, 3),
     "detail_en": (11, 3),
-    "year": (10, 5),  # an empty-year check, its months, the page, the previous and next year
-    "month": (10, 5),  # the same for a month
+    # An empty-year check, its months, the page, the previous and next year, and whether the
+    # other language has the year (the language switch).
+    "year": (11, 6),
+    "month": (11, 6),  # the same for a month
     "category": (7, 2),  # the category and the page
     "search": (5, 1),  # the ranked hits (their categories are kept with the cards' data)
     "sitemap": (4, 3),  # the index: the releases' count and latest change, the categories

@@ -5,6 +5,8 @@ anywhere else.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.urls import reverse
@@ -98,6 +100,16 @@ def read_categories(releases: list[Release]) -> list[Release]:
     """Read the categories of `releases` (one query for any number of them)."""
     prefetch_related_objects(releases, "categories")
     return releases
+
+
+def public_between(language: str, start: datetime.date, end: datetime.date) -> bool:
+    """Whether `language` has public releases from day `start` up to day `end` (excluded),
+    in the site's time zone, as the date archives count them."""
+    first, last = (
+        timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        for day in (start, end)
+    )
+    return public_releases(language).filter(published_at__gte=first, published_at__lt=last).exists()
 
 
 def neighbours(release: Release, language: str) -> dict[str, dict]:

@@ -340,6 +340,16 @@ class ReleaseArchiveView(PublicReleaseMixin, ArchiveIndexView):
         )
 
 
+def period_switch(view: PublicReleaseMixin, start: datetime.date, end: datetime.date) -> dict:
+    """The language switch of a date archive: the same year or month in the other language
+    when it has public releases then (one query), else the other language's news list."""
+    other = other_language(view.language)
+    if selectors.public_between(other, start, end):
+        url = url_in(other, view.request.resolver_match.view_name, **view.kwargs)
+        return language_switch(view.language, url)
+    return language_switch(view.language, url_in(other, "news:list"), exists=False)
+
+
 class ReleaseYearArchiveView(PublicReleaseMixin, YearArchiveView):
     """The public releases of one year, with links to its months; 404 for an empty year."""
 
@@ -366,8 +376,8 @@ class ReleaseYearArchiveView(PublicReleaseMixin, YearArchiveView):
         )
 
     def switch(self) -> dict:
-        other = other_language(self.language)
-        return language_switch(self.language, url_in(other, "news:list"), exists=False)
+        year = int(self.get_year())
+        return period_switch(self, datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1))
 
 
 class ReleaseMonthArchiveView(PublicReleaseMixin, MonthArchiveView):
@@ -394,7 +404,8 @@ class ReleaseMonthArchiveView(PublicReleaseMixin, MonthArchiveView):
         )
 
     def switch(self) -> dict:
-        return language_switch(self.language, "", exists=False)
+        start = datetime.date(int(self.get_year()), int(self.get_month()), 1)
+        return period_switch(self, start, (start + datetime.timedelta(days=31)).replace(day=1))
 
 
 class CategoryReleaseListView(PublicReleaseMixin, ListView):
