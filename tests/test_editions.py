@@ -415,6 +415,7 @@ class TestNewsroom:
         assert edition.text_changed_by == editor_user
         assert edition.history.count() >= 1
         assert any("pending changes" in text for text in message_texts(response))
+        assert not any("changed successfully" in text for text in message_texts(response))
 
         # The form now shows the pending text; the list says so and filters on it.
         page = client.get(change_url(live)).content.decode()

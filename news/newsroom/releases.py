@@ -780,7 +780,16 @@ class ReleaseAdmin(admin.ModelAdmin):
         for button, transition in self.SAVE_AND.items():
             if button in request.POST:
                 return self._save_and_fire(request, obj, transition)
+        if getattr(obj, "_pending_edition", None) is not None:
+            # Django would add that the release "was changed successfully": the live one was
+            # not, and PENDING_SAVED has said what was saved.
+            request._quiet_success = True
         return super().response_change(request, obj)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "_quiet_success", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def _save_and_fire(self, request, obj, transition):
         self.message_user(request, gettext("Your changes were saved."), messages.SUCCESS)
