@@ -42,7 +42,7 @@ from tests.factories import (
     ScheduledFactory,
     UnpublishedFactory,
 )
-from tests.test_admin import release_data
+from tests.test_admin import message_texts, release_data
 from tests.test_public import parse
 
 pytestmark = pytest.mark.django_db
@@ -316,6 +316,14 @@ def test_the_admin_refuses_a_bad_file_under_its_row_and_stores_nothing(
     }[language]
     for message in expected:
         assert message in page
+    # The good file is not kept either (no browser keeps a chosen file): the page says to
+    # choose each again, by name.
+    again = {
+        "ru": "Ничего не сохранено, и выбранные файлы не сохранились",
+        "en": "Nothing was saved, and the files you chose were not kept",
+    }[language]
+    warning = next(m for m in message_texts(response) if again in m)
+    assert all(f"“{name}”" in warning for name in ("good.pdf", "setup.pdf", "locked.docx"))
     assert ReleaseDocument.objects.count() == 0
     assert stored_files() == before
     release.refresh_from_db()
@@ -339,6 +347,16 @@ def test_the_admin_refuses_a_disguised_photo_and_stores_nothing(client, editor_u
     assert response.status_code == 200
     assert "This file is not an image in an allowed format" in response.content.decode()
     assert ReleasePhoto.objects.count() == 0 and stored_files() == before
+
+
+def test_a_form_error_without_files_says_nothing_of_files(client, editor_user):
+    release = DraftFactory(created_by=editor_user)
+    client.force_login(editor_user)
+    data = release_data(release, title_ru="")
+    response = client.post(reverse("admin:news_release_change", args=[release.pk]), data)
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    messages = message_texts(response)
+    assert not any("files you chose" in m or "выбранные файлы" in m for m in messages)
 
 
 def test_positions_order_the_documents(client, editor_user):

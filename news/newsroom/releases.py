@@ -94,6 +94,10 @@ PENDING_SAVED = _(
     "the live version until they are published."
 )
 TITLED = _("“%(title)s”: %(message)s")
+FILES_NOT_KEPT = _(
+    "Nothing was saved, and the files you chose were not kept: after correcting the errors "
+    "below, choose them again: %(names)s."
+)
 SCHEDULED_MESSAGE = _("“%(title)s” is scheduled: it appears on the site on %(when)s.")
 EDITION_SCHEDULED_MESSAGE = _(
     "The changes to “%(title)s” are scheduled: they replace the live version on %(when)s."
@@ -805,6 +809,11 @@ class ReleaseAdmin(admin.ModelAdmin):
         return None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "POST" and request.FILES:
+            # The form came back with errors: nothing was saved, and a browser never keeps the
+            # files chosen in it, the good ones included. Say which to choose again.
+            names = ", ".join(f"“{upload.name}”" for upload in request.FILES.values())
+            self.message_user(request, FILES_NOT_KEPT % {"names": names}, messages.WARNING)
         context.update(self.workflow_context(request, obj))
         form = context["adminform"].form
         if getattr(form, "conflict", None) and obj is not None:
