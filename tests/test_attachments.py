@@ -349,6 +349,42 @@ def test_the_admin_refuses_a_disguised_photo_and_stores_nothing(client, editor_u
     assert ReleasePhoto.objects.count() == 0 and stored_files() == before
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Фото: Пресс-служба", "Пресс-служба"),
+        ("фото — Иван Петров", "Иван Петров"),
+        ("Photo by Ivan Petrov", "Ivan Petrov"),
+        ("PHOTO: TASS", "TASS"),
+        ("Фотохроника ТАСС", "Фотохроника ТАСС"),
+        ("Пресс-служба", "Пресс-служба"),
+    ],
+)
+def test_a_credit_typed_with_its_own_photo_prefix_is_not_doubled(typed, kept):
+    from news.newsroom.attachments import ReleasePhotoForm
+
+    form = ReleasePhotoForm(
+        data={"alt_ru": "Министры", "credit_ru": typed, "credit_en": typed, "position": 0},
+        files={"image": upload("ceremony.jpg", jpeg())},
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["credit_ru"] == kept == form.cleaned_data["credit_en"]
+
+
+def test_the_document_row_names_its_facts_apart_from_its_file(client, editor_user):
+    release = DraftFactory(created_by=editor_user)
+    attach_document(release)
+    client.force_login(editor_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = client.get(reverse("admin:news_release_change", args=[release.pk])).content.decode()
+    labels = re.findall(
+        r'<div class="form-row field-file_facts">\s*<div[^>]*>\s*<label>([^<]+)<', page
+    )
+    assert labels and set(labels) == {"Формат и размер:"}  # the row and the empty form
+    credit_help = re.search(r'id="id_photos-__prefix__-credit_ru_helptext">\s*<div>([^<]+)<', page)
+    assert credit_help[1] == "Только имя: «Фото:» страница добавит сама."
+
+
 def test_a_form_error_without_files_says_nothing_of_files(client, editor_user):
     release = DraftFactory(created_by=editor_user)
     client.force_login(editor_user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from django import forms
 from django.contrib import admin
@@ -103,7 +104,17 @@ class ReleaseDocumentForm(forms.ModelForm):
         return cleaned
 
 
+# "Фото: …", "Photo - …", "Photo by …" typed in a credit: the page says "Photo:" itself.
+_CREDIT_PREFIX = re.compile(r"^\s*(?:(?:фото|photo)\s*[:—–-]|photo\s+by\b)\s*", re.IGNORECASE)
+
+
 class ReleasePhotoForm(forms.ModelForm):
+    def clean_credit_ru(self) -> str:
+        return _CREDIT_PREFIX.sub("", self.cleaned_data["credit_ru"])
+
+    def clean_credit_en(self) -> str:
+        return _CREDIT_PREFIX.sub("", self.cleaned_data["credit_en"])
+
     class Meta:
         model = ReleasePhoto
         fields = [
@@ -119,6 +130,7 @@ class ReleasePhotoForm(forms.ModelForm):
             "position",
         ]
         field_classes = {"image": LeadImageField}
+        help_texts = {"credit_ru": _("Only the name: the page adds “Photo:” itself.")}
 
 
 class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
@@ -137,7 +149,7 @@ class ReleaseDocumentInline(ReleaseInlinePermissions, admin.StackedInline):
     verbose_name_plural = _("documents (in the order the page lists them)")
     add_text = _("Add a document")
 
-    @admin.display(description=_("file"))
+    @admin.display(description=_("format and size"))
     def file_facts(self, obj) -> str:
         if not obj.pk:
             return "—"
