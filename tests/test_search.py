@@ -328,6 +328,17 @@ class TestCounts:
         assert "найдено больше 3 пресс-релизов" in main.text
         assert len(main.find("ol").find_all("h2")) == 3
 
+    def test_search_pages_are_labelled_by_relevance_lists_by_date(self, client):
+        PublishedFactory.create_batch(45, title_ru="Транзит грузов")
+        main = parse(client.get("/ru/news/search/", {"q": "транзит", "page": "2"}).content)
+        pages = main.find("nav", class_="pagination")
+        assert pages.find("a", class_="page-newer").text == "← Более подходящие"
+        assert pages.find("a", class_="page-older").text == "Менее подходящие →"
+        listing = parse(client.get("/ru/news/", {"page": "2"}).content)
+        pages = listing.find("nav", class_="pagination")
+        assert pages.find("a", class_="page-newer").text == "← Новее"
+        assert pages.find("a", class_="page-older").text == "Раньше →"
+
     @pytest.mark.parametrize("matches", [1, 3])
     def test_as_many_matches_as_candidates_are_not_called_more(self, client, monkeypatch, matches):
         monkeypatch.setattr(search, "CANDIDATES", 3)
