@@ -484,6 +484,16 @@ class TestLanguageSwitch:
             == "/en/news/search/?q=%D0%BC%D0%B8%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F"
         )
 
+    def test_a_month_inside_a_russian_sentence_is_in_lower_case(self, client):
+        PublishedFactory(published_at=timezone.make_aware(datetime.datetime(2025, 9, 3, 12)))
+        russian = page(client, "/ru/news/archive/2025/9/")
+        assert russian.find("h1").text == "Архив новостей: сентябрь 2025"
+        assert russian.find("title").text.startswith("Архив новостей: сентябрь 2025")
+        year = page(client, "/ru/news/archive/2025/").find("nav", class_="months")
+        assert [a.text for a in year.find_all("a")] == ["Сентябрь 2025"]  # a link stands alone
+        english = page(client, "/en/news/archive/2025/9/")
+        assert english.find("h1").text == "News archive: September 2025"
+
     def test_date_archives_switch_to_the_same_period_where_it_has_releases(self, client):
         """A year or month shown in both languages switches to itself; one the other
         language has nothing in switches to that language's news, saying so."""

@@ -388,8 +388,11 @@ class ReleaseMonthArchiveView(PublicReleaseMixin, MonthArchiveView):
     allow_empty = False
 
     def month_name(self) -> str:
+        """The month inside a sentence: "сентябрь 2026" (Russian writes it in lower case
+        there; the archive's links, standing alone, say "Сентябрь 2026"), "September 2026"."""
         month = datetime.date(int(self.get_year()), int(self.get_month()), 1)
-        return month_name(month, self.language)
+        name = month_name(month, self.language)
+        return name[:1].lower() + name[1:] if self.language == "ru" else name
 
     def get_context_data(self, **kwargs):
         heading = _("News archive: %(month)s") % {"month": self.month_name()}
