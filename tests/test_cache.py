@@ -150,6 +150,22 @@ class TestFragments:
             page = text(client, url)
             assert "https://press.example.org" in page and "old.example.org" not in page, url
 
+    def test_a_new_media_address_shows_in_kept_pages(self, client, settings, tmp_path):
+        """The lead image's URLs are kept too (renditions, fragments): media moved to
+        another host (a CDN, an S3 custom domain) show there at once."""
+        settings.MEDIA_ROOT = tmp_path
+        settings.PAGE_CACHE_SECONDS = 0
+        release = PublishedFactory(title_ru="Релиз с фотографией")
+        release.image.save("lead.jpg", ContentFile(demo_image_bytes()), save=False)
+        Release.objects.filter(pk=release.pk).update(image=release.image.name)
+        for url in ("/ru/news/", release.get_absolute_url("ru")):
+            assert 'src="/media/CACHE/' in text(client, url), url
+        settings.MEDIA_URL = "https://media.example.org/media/"
+        for url in ("/ru/news/", release.get_absolute_url("ru")):
+            page = text(client, url)
+            assert 'src="https://media.example.org/media/CACHE/' in page, url
+            assert 'src="/media/' not in page, url
+
     def test_an_image_the_storage_did_not_give_is_tried_again(self, client, settings, tmp_path):
         """A lead image the storage fails to give leaves the card and the article without it
         for a few minutes, not for the week that fragments are kept."""

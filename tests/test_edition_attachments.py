@@ -196,6 +196,22 @@ class TestAPendingDocument:
         assert "К сроку" in page
         assert live.photos.count() == 1 and live.documents.count() == 2
 
+    def test_a_file_a_scheduled_edition_removes_closes_at_its_moment(
+        self, client, live, editor_user, monkeypatch
+    ):
+        old = attach_document(live, pdf(2))
+        edition = editions.save_pending(
+            live, by=editor_user, content={}, relations={}, notes={"minor_change": True}
+        )
+        edition.documents.all().delete()  # the correction removes the document
+        workflow.submit(live, by=editor_user)
+        workflow.publish(live, by=editor_user, at=timezone.now() + timezone.timedelta(hours=1))
+        assert client.get(old.file.url).status_code == 200  # live until the moment
+        real_now = timezone.now
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + timezone.timedelta(hours=2))
+        # Asked for before any page past the moment: the edition takes over, the file is gone.
+        assert client.get(old.file.url).status_code == 404
+
 
 class TestDiscard:
     def test_discard_deletes_the_pending_files_and_keeps_the_live_ones(

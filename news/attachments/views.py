@@ -22,13 +22,13 @@ def serve(request, name: str):
     content, so its URL never changes meaning); of any other release, or one that only a
     pending edition has, 404 unless the visitor may see it (`access.may_see_unpublished`),
     then never cached, and on S3 a redirect to a short-lived signed URL."""
+    # A scheduled edition whose moment came before any page promoted it takes over first: its
+    # files are then live, and those it removed are not (no query before the moment).
+    editions.apply_due_if_any()
     owner = access.owner_of(name)
     if owner is None:
         raise Http404("no such attachment")
     release_id, live = owner
-    if not live and editions.apply_due_if_any():
-        # A scheduled edition's moment came before any page promoted it: its files are live.
-        release_id, live = access.owner_of(name)
     public = live and access.is_public(release_id)
     if not public and not access.may_see_unpublished(request, release_id, live=live):
         raise Http404("no such attachment")

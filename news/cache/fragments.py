@@ -2,7 +2,7 @@
 show, so a page rebuilt after a publication reassembles mostly cached pieces.
 
 A fragment's key names its release, the release's version and last change, the language, and
-the site's address (`SITE_URL`, `MEDIA_URL`: fragments hold absolute URLs);
+the site's and the media's addresses (`addresses()`: fragments hold absolute URLs);
 editing a release gives its fragments new keys, and a publication of another release leaves
 them as they are. What a fragment shows of other rows (category names, signatures, sources)
 is covered by the *labels* token: every change to those rows replaces it
@@ -54,16 +54,18 @@ def invalidate_labels() -> None:
 def fragment_key(kind: str, release: Release, language: str) -> str:
     stamp = release.updated_at.timestamp() if release.updated_at else 0
     return (
-        f"public:fragment:{FORMAT}:{_addresses()}:{kind}:{language}:"
+        f"public:fragment:{FORMAT}:{addresses()}:{kind}:{language}:"
         f"{release.pk}:{release.version}:{stamp}"
     )
 
 
-def _addresses() -> str:
-    # Fragments hold absolute URLs: a deployment under another address or media host
-    # reads none of the fragments kept under the previous one.
-    addresses = f"{settings.SITE_URL} {settings.MEDIA_URL}".encode()
-    return f"{zlib.crc32(addresses):08x}"
+def addresses() -> str:
+    """A short stamp of the addresses kept URLs are built from: the site's (`SITE_URL`) and
+    the media's (`MEDIA_URL` and the media storage with its options: an S3 bucket, endpoint
+    or custom domain). A deployment under another address reads nothing kept under the
+    previous one."""
+    stamp = f"{settings.SITE_URL} {settings.MEDIA_URL} {settings.STORAGES.get('default')!r}"
+    return f"{zlib.crc32(stamp.encode()):08x}"
 
 
 def fragments(

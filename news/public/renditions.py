@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from imagekit.cachefiles.backends import CacheFileState
 
-from news.cache.fragments import PROVISIONAL_SECONDS, provisional
+from news.cache.fragments import PROVISIONAL_SECONDS, addresses, provisional
 from news.models import Release
 from news.public.site import absolute
 
@@ -37,7 +37,7 @@ RENDITION_SECONDS = 7 * 24 * 3600
 
 def _rendition_key(pk: int, image: str, spec: str) -> str:
     digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
-    return f"public:rendition:v2:{spec}:{digest.hexdigest()}"
+    return f"public:rendition:v2:{addresses()}:{spec}:{digest.hexdigest()}"
 
 
 def retry_later(*renditions) -> None:
