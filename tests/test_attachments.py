@@ -196,6 +196,23 @@ BAD_FILES = {
         ),
         "The office file is encrypted or password-protected",
     ),
+    "Word's password-protected DOCX (an OLE container)": (
+        "statement.docx",
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096),
+        "an office file in an old format (DOC, XLS) or protected with a password",
+    ),
+    "ODT with Basic macros": (
+        "statement.odt",
+        lambda: office(
+            {
+                "content.xml": b"<office:document-content/>",
+                "META-INF/manifest.xml": b"<m/>",
+                "Basic/Standard/Module1.xml": b"<script:module/>",
+            },
+            mimetype="application/vnd.oasis.opendocument.text",
+        ),
+        "The office file contains macros",
+    ),
     "macro-enabled DOCM renamed .docx": (
         "statement.docx",
         lambda: office(
@@ -293,7 +310,7 @@ def test_the_admin_refuses_a_bad_file_under_its_row_and_stores_nothing(
         title_ru="Новый заголовок",
         **document_rows(
             release,
-            ("good.pdf", pdf(2)),
+            ("Соглашение.PDF", pdf(2)),
             ("setup.pdf", b"MZ\x90\x00" + bytes(100)),
             ("locked.pdf", pdf(1, password="x")),
             ("locked.docx", password_protected(docx())),
@@ -323,7 +340,8 @@ def test_the_admin_refuses_a_bad_file_under_its_row_and_stores_nothing(
         "en": "Nothing was saved, and the files you chose were not kept",
     }[language]
     warning = next(m for m in message_texts(response) if again in m)
-    assert all(f"“{name}”" in warning for name in ("good.pdf", "setup.pdf", "locked.docx"))
+    chosen = ("Соглашение.PDF", "setup.pdf", "locked.docx")  # as chosen, not as renamed
+    assert all(f"“{name}”" in warning for name in chosen)
     assert ReleaseDocument.objects.count() == 0
     assert stored_files() == before
     release.refresh_from_db()

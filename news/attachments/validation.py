@@ -27,6 +27,9 @@ CONTENT_TYPES = {
 ODF_FORMATS = {CONTENT_TYPES[f]: f for f in ("odt", "ods", "odp")}
 # Office Open XML: the part that makes a package a text document or a workbook.
 OOXML_MAIN_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx"}
+# An OLE compound file: Word and Excel before 2007, and what they write for a file saved with
+# a password (the encrypted package inside one).
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PROGRAM_SIGNATURES = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
 
 
@@ -73,6 +76,14 @@ def inspect_document(upload) -> DocumentInfo:
             return DocumentInfo(_office_format(upload, size), size)
     finally:
         upload.seek(0)
+    if head.startswith(OLE_SIGNATURE):
+        raise ValidationError(
+            _(
+                "This is an office file in an old format (DOC, XLS) or protected with a "
+                "password; save it as DOCX, XLSX or ODF without a password and attach that."
+            ),
+            code="old_or_encrypted_office_file",
+        )
     if head.startswith(PROGRAM_SIGNATURES):
         raise ValidationError(
             _("This file is a program, not a document; it cannot be attached."), code="program"
@@ -105,6 +116,14 @@ def _pdf_pages(upload) -> int:
     return pages
 
 
+def _is_macro(name: str) -> bool:
+    """A package part that holds macros: VBA in an OOXML file (a DOCM or XLSM renamed), Basic
+    or scripts in an ODF one."""
+    return posixpath.basename(name).lower() == "vbaproject.bin" or name.startswith(
+        ("Basic/", "Scripts/")
+    )
+
+
 def _office_format(upload, size: int) -> str:
     encrypted = ValidationError(
         _("The office file is encrypted or password-protected; attach an unprotected copy."),
@@ -130,11 +149,11 @@ def _office_format(upload, size: int) -> str:
             if any(member.flag_bits & 0x1 for member in members):  # ZIP encryption
                 raise encrypted
             names = {member.filename for member in members}
-            if any(posixpath.basename(name).lower() == "vbaproject.bin" for name in names):
+            if any(_is_macro(name) for name in names):
                 raise ValidationError(
                     _(
                         "The office file contains macros; save it as a document without "
-                        "macros (DOCX, XLSX) and attach that."
+                        "macros (DOCX, XLSX, ODT, ODS, ODP) and attach that."
                     ),
                     code="office_macros",
                 )

@@ -737,6 +737,9 @@ class ReleaseAdmin(admin.ModelAdmin):
         self.message_user(request, PENDING_SAVED % {"title": release}, messages.INFO)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The names the files were chosen under (the document field renames an upload after
+        # its real format): what a form with errors asks to choose again.
+        request._chosen_files = [upload.name for upload in request.FILES.values()]
         if request.method == "POST" and object_id is not None and "title_ru" in request.POST:
             obj = self.get_object(request, unquote(object_id))
             if (
@@ -812,7 +815,10 @@ class ReleaseAdmin(admin.ModelAdmin):
         if request.method == "POST" and request.FILES:
             # The form came back with errors: nothing was saved, and a browser never keeps the
             # files chosen in it, the good ones included. Say which to choose again.
-            names = ", ".join(f"“{upload.name}”" for upload in request.FILES.values())
+            chosen = getattr(request, "_chosen_files", None) or [
+                upload.name for upload in request.FILES.values()
+            ]
+            names = ", ".join(f"“{name}”" for name in chosen)
             self.message_user(request, FILES_NOT_KEPT % {"names": names}, messages.WARNING)
         context.update(self.workflow_context(request, obj))
         form = context["adminform"].form
