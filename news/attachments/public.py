@@ -65,6 +65,7 @@ def photo_entry(
         logger.warning("Renditions of photo %s failed: %s", photo.pk, error)
         retry_later(photo.thumbnail, photo.large)
         return None
+    credit, licence = photo.credit(language), photo.licence(language)
     return {
         "thumbnail": _with_access(thumbnail, access),
         "large": _with_access(large, access),
@@ -74,12 +75,12 @@ def photo_entry(
         "height": photo.height,
         "alt": photo.alt(language),
         "caption": photo.caption(language),
-        "credit": photo.credit(language),
-        "licence": photo.licence(language),
+        "credit": credit,
+        "licence": licence,
         # Texts an English page shows in Russian for want of English ones are marked so.
         "alt_lang": "ru" if is_fallback(photo.alt_en, language) else None,
-        "credit_html": _marked(photo.credit(language), is_fallback(photo.credit_en, language)),
-        "licence_html": _marked(photo.licence(language), is_fallback(photo.licence_en, language)),
+        "credit_html": _marked(credit, is_fallback(photo.credit_en, language)),
+        "licence_html": _marked(licence, is_fallback(photo.licence_en, language)),
     }
 
 

@@ -51,11 +51,11 @@ def invalidate_labels() -> None:
     cache.set(LABELS_KEY, uuid.uuid4().hex, None)
 
 
-def fragment_key(kind: str, release: Release, language: str) -> str:
+def fragment_key(kind: str, release: Release, language: str, site: str) -> str:
+    """The key of a fragment; `site` is `addresses()`, read once per page."""
     stamp = release.updated_at.timestamp() if release.updated_at else 0
     return (
-        f"public:fragment:{FORMAT}:{addresses()}:{kind}:{language}:"
-        f"{release.pk}:{release.version}:{stamp}"
+        f"public:fragment:{FORMAT}:{site}:{kind}:{language}:{release.pk}:{release.version}:{stamp}"
     )
 
 
@@ -76,7 +76,8 @@ def fragments(
 ) -> list[Any]:
     """The `kind` fragment of each release in `language`: from the cache, else rendered by
     `render` (given the releases whose fragment is missing, in order) and kept."""
-    keys = [fragment_key(kind, release, language) for release in releases]
+    site = addresses()
+    keys = [fragment_key(kind, release, language, site) for release in releases]
     found = cache.get_many([LABELS_KEY, *keys])
     labels = found.get(LABELS_KEY)
     if labels is None:

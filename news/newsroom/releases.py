@@ -815,10 +815,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         if request.method == "POST" and request.FILES:
             # The form came back with errors: nothing was saved, and a browser never keeps the
             # files chosen in it, the good ones included. Say which to choose again.
-            chosen = getattr(request, "_chosen_files", None) or [
-                upload.name for upload in request.FILES.values()
-            ]
-            names = ", ".join(f"“{name}”" for name in chosen)
+            names = ", ".join(f"“{name}”" for name in request._chosen_files)
             self.message_user(request, FILES_NOT_KEPT % {"names": names}, messages.WARNING)
         context.update(self.workflow_context(request, obj))
         form = context["adminform"].form

@@ -35,9 +35,9 @@ class Rendition:
 RENDITION_SECONDS = 7 * 24 * 3600
 
 
-def _rendition_key(pk: int, image: str, spec: str) -> str:
+def _rendition_key(pk: int, image: str, spec: str, site: str) -> str:
     digest = hashlib.blake2s(f"{pk}:{image}".encode(), digest_size=12)
-    return f"public:rendition:v2:{addresses()}:{spec}:{digest.hexdigest()}"
+    return f"public:rendition:v2:{site}:{spec}:{digest.hexdigest()}"
 
 
 def retry_later(*renditions) -> None:
@@ -55,8 +55,9 @@ def renditions(images: dict[int, str], *specs: str) -> dict[str, dict[int, Rendi
     by spec and release id. Described once per image file and kept in the cache, so a page
     reads all it shows in one cache round trip; an unreadable image is left out, not an
     error."""
+    site = addresses()
     keys = {
-        _rendition_key(pk, image, spec): (spec, pk, image)
+        _rendition_key(pk, image, spec, site): (spec, pk, image)
         for spec in specs
         for pk, image in images.items()
         if image

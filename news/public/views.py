@@ -345,8 +345,7 @@ def period_switch(view: PublicReleaseMixin, start: datetime.date, end: datetime.
     when it has public releases then (one query), else the other language's news list."""
     other = other_language(view.language)
     if selectors.public_between(other, start, end):
-        url = url_in(other, view.request.resolver_match.view_name, **view.kwargs)
-        return language_switch(view.language, url)
+        return PublicReleaseMixin.switch(view)  # the same page there
     return language_switch(view.language, url_in(other, "news:list"), exists=False)
 
 
